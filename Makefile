@@ -1,0 +1,48 @@
+# Greenroom: `make run` starts a demo portal, `make test` runs the whole suite.
+# Both set everything up first (virtualenv in .venv, pinned dependencies, migrations, demo data).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test lint worker beat web bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+## setup: virtualenv, dependencies, migrations and the demo catalog (safe to run again)
+setup: $(STAMP)
+	$(BIN)/python manage.py migrate --no-input -v 0
+	GREENROOM_TASKS_INLINE=true $(BIN)/python manage.py catalog refresh --wait > /dev/null
+
+## run: the portal with the demo catalog on the embedded default (SQLite, no Redis, one process)
+run: setup
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## test: the whole test suite (against DATABASE_URL / CELERY_BROKER_URL when set)
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run -v 1
+
+## The production shape, one process each (see README and docker-compose.yml).
+web: setup
+	$(BIN)/gunicorn portal.wsgi --workers 2 --bind $(HOST):$(PORT)
+worker: setup
+	$(BIN)/celery -A portal worker -Q ingest-priority,ingest,default-priority,default --concurrency 2 --loglevel INFO
+beat: setup
+	$(BIN)/celery -A portal beat --loglevel INFO --schedule data/celerybeat-schedule
+
+bench: setup
+	$(BIN)/python bench/catalog_ingest.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) data

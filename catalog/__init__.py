@@ -1,0 +1,1 @@
+"""The software catalog: locations, ingestion, entities and their relations."""

@@ -1,0 +1,253 @@
+"""Turn the bytes of a catalog file into documents, safely and with line numbers.
+
+Uses libyaml (CSafeLoader) for speed, with Backstage's YAML 1.2 reading of scalars (`yes`,
+`on` and dates stay strings), duplicate keys rejected, and the constructed data walked once
+to enforce JSON types and a size bound: an alias bomb ("billion laughs") is cheap to build as
+shared references but would explode when stored, so the walk counts the expanded size.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+MAX_NODES_PER_DOCUMENT = 100_000
+MAX_DEPTH = 64
+
+
+class DescriptorError(ValueError):
+    """A document that cannot become an entity; line is 1-based when known."""
+
+    def __init__(self, message: str, line: int | None = None, field: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.field = field
+
+
+_YAML11_TAGS = {
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+}
+_INT_12 = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT_12 = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+
+
+class _Loader(yaml.CSafeLoader):
+    """CSafeLoader reading scalars by the YAML 1.2 core schema, as Backstage's parser does
+    (`yes`, `on`, `010`, `1:30` and dates are not booleans, octals, sexagesimals or
+    timestamps), and refusing duplicate keys."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML11_TAGS]
+        for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        value = self.construct_scalar(node)
+        if value.startswith("0o"):
+            return int(value[2:], 8)
+        if value.startswith("0x"):
+            return int(value[2:], 16)
+        try:
+            return int(value, 10)
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{value!r} is not an integer", node.start_mark
+            ) from None
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        value = self.construct_scalar(node).lower()
+        if value.endswith(".inf"):
+            return float("-inf") if value.startswith("-") else float("inf")
+        if value == ".nan":
+            return float("nan")
+        try:
+            return float(value)
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{value!r} is not a number", node.start_mark
+            ) from None
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"expected a mapping, found {node.id}", node.start_mark
+            )
+        self.flatten_mapping(node)
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "mapping keys must be plain strings", key_node.start_mark
+                )
+            key = str(self.construct_object(key_node, deep=deep))
+            if key in mapping:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT_12, list("-+0123456789"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+.0123456789"))
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
+
+
+@dataclass
+class Document:
+    """One YAML document of a file: its data, or why it could not be read."""
+
+    index: int  # 1-based position in the file
+    line: int  # 1-based line where it starts
+    data: Any = None
+    node: yaml.Node | None = None
+    error: DescriptorError | None = None
+
+    def line_of(self, field: str) -> int:
+        """Return the line of a dotted field path (`spec.owner`, `metadata.tags[2]`)."""
+        node = self.node
+        best = self.line
+        for part in _split_field(field):
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                node = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                node = node.value[part] if part < len(node.value) else None
+            else:
+                node = None
+            if node is None:
+                break
+            best = node.start_mark.line + 1
+        return best
+
+
+def _split_field(field: str) -> Iterator[str | int]:
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", field):
+        yield int(part[1:-1]) if part.startswith("[") else part
+
+
+def decode(raw: bytes) -> str:
+    """Decode UTF-8 (with or without BOM), naming the line of the first bad byte."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DescriptorError(
+            f"the file is not valid UTF-8 (bad byte at line {line})", line=line
+        ) from None
+
+
+def parse_documents(text: str, max_documents: int) -> list[Document]:
+    """Parse every YAML document in text.
+
+    Documents before a syntax error are kept; the broken document carries the error and
+    nothing after it is read (libyaml cannot resynchronise), which the caller treats as a
+    partial file so that no entity of it is lost.
+    """
+    loader = _Loader(text)
+    documents: list[Document] = []
+    try:
+        while True:
+            index = len(documents) + 1
+            try:
+                if not loader.check_node():
+                    break
+                if index > max_documents:
+                    documents.append(
+                        Document(
+                            index,
+                            1,
+                            error=DescriptorError(
+                                f"more than {max_documents} documents in one file "
+                                "(catalog.maxDocumentsPerFile)"
+                            ),
+                        )
+                    )
+                    break
+                node = loader.get_node()
+                document = Document(index, node.start_mark.line + 1 if node else 1, node=node)
+                data = loader.construct_document(node) if node is not None else None
+                document.data = _checked(data, document)
+            except yaml.MarkedYAMLError as exc:
+                mark = exc.problem_mark or exc.context_mark
+                line = mark.line + 1 if mark else None
+                problem = exc.problem or exc.context or "invalid YAML"
+                message = f"YAML error: {problem}" + (f" (line {line})" if line else "")
+                documents.append(
+                    Document(index, line or 1, error=DescriptorError(message, line=line))
+                )
+                if isinstance(exc, yaml.constructor.ConstructorError):
+                    # The document was read in full; the next ones can still be parsed.
+                    continue
+                break
+            except yaml.YAMLError as exc:
+                documents.append(Document(index, 1, error=DescriptorError(f"YAML error: {exc}")))
+                break
+            except DescriptorError as exc:
+                document.error = exc
+                document.data = None
+                documents.append(document)
+                continue
+            if document.data is not None:
+                documents.append(document)
+    finally:
+        loader.dispose()
+    return documents
+
+
+def _checked(data: Any, document: Document) -> Any:
+    """Return data if it is JSON-shaped and bounded, else raise DescriptorError."""
+    budget = [MAX_NODES_PER_DOCUMENT]
+
+    def walk(value: Any, depth: int, path: str) -> None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise DescriptorError(
+                f"the document expands to more than {MAX_NODES_PER_DOCUMENT} values "
+                "(an alias bomb or a runaway document)",
+                line=document.line,
+            )
+        if depth > MAX_DEPTH:
+            raise DescriptorError(
+                f"the document nests deeper than {MAX_DEPTH} levels (or refers to itself)",
+                line=document.line_of(path),
+                field=path,
+            )
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, depth + 1, f"{path}.{key}" if path else key)
+        elif isinstance(value, list):
+            for position, item in enumerate(value):
+                walk(item, depth + 1, f"{path}[{position}]")
+        elif isinstance(value, float):
+            if math.isnan(value) or math.isinf(value):
+                raise DescriptorError(
+                    f"{path}: {value} cannot be stored as JSON",
+                    line=document.line_of(path),
+                    field=path,
+                )
+        elif not isinstance(value, (str, int, bool)) and value is not None:
+            raise DescriptorError(
+                f"{path or 'document'}: values of type {type(value).__name__} are not allowed",
+                line=document.line_of(path),
+                field=path,
+            )
+
+    walk(data, 0, "")
+    return data

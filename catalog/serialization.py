@@ -1,0 +1,55 @@
+"""Entities in Backstage's API shape: body + relations + status, built in bulk."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from django.db.models import QuerySet
+
+from catalog.models import Entity, Relation
+
+EXPORT_CHUNK = 2000
+
+
+def relations_by_ref(refs: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+    """Return each ref's outgoing relations as Backstage's [{type, targetRef}], one query.
+
+    An edge declared from both ends (a group's `children` and the child's `parent`) is
+    stored twice and returned once.
+    """
+    found: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for source, kind, target in Relation.objects.filter(source_ref__in=refs).values_list(
+        "source_ref", "type", "target_ref"
+    ):
+        found[source].add((kind, target))
+    return {
+        ref: [{"type": kind, "targetRef": target} for kind, target in sorted(edges)]
+        for ref, edges in found.items()
+    }
+
+
+def backstage_entities(entities: Sequence[Entity]) -> list[dict[str, Any]]:
+    """Return the entities as the catalog API serves them, with relations and status."""
+    relations = relations_by_ref([e.ref for e in entities])
+    documents = []
+    for entity in entities:
+        document = dict(entity.body)
+        document["relations"] = relations.get(entity.ref, [])
+        if entity.errors:
+            document["status"] = {"items": entity.errors}
+        documents.append(document)
+    return documents
+
+
+def iter_backstage_entities(queryset: QuerySet[Entity]) -> Iterator[dict[str, Any]]:
+    """Yield every entity of a queryset in API shape, EXPORT_CHUNK at a time (flat memory)."""
+    last_id = 0
+    queryset = queryset.order_by("id")
+    while True:
+        chunk = list(queryset.filter(id__gt=last_id)[:EXPORT_CHUNK])
+        if not chunk:
+            return
+        yield from backstage_entities(chunk)
+        last_id = chunk[-1].id

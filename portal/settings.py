@@ -1,0 +1,152 @@
+"""Greenroom settings, read only from the environment (see .env.example).
+
+The defaults are the embedded shape: a SQLite file under ./data, no broker, background work
+in-process, so `python manage.py runserver` alone is a complete portal. Set DATABASE_URL and
+CELERY_BROKER_URL for the production shape (PostgreSQL, Redis, Celery worker and beat).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.env import env_bool, env_int, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("GREENROOM_DATA_DIR", str(BASE_DIR / "data"))).resolve()
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_secret("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and env_bool("GREENROOM_REQUIRE_SECRET_KEY", False):
+        raise ImproperlyConfigured("SECRET_KEY must be set in production")
+    # Embedded/demo use only: a fixed key keeps sessions valid across restarts of one checkout.
+    SECRET_KEY = "greenroom-insecure-development-key-change-me"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "portal",
+    "catalog",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+ASGI_APPLICATION = "portal.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'greenroom.sqlite3'}")
+try:
+    _default_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from exc
+if _default_db["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web thread read while the in-process worker writes; IMMEDIATE transactions
+    # take the write lock up front, so two writers queue on the timeout instead of deadlocking.
+    _default_db["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file (not :memory:) so a Celery worker process in the tests can share the test database.
+    _default_db["TEST"] = {"NAME": str(DATA_DIR / "test-greenroom.sqlite3")}
+    _default_db["CONN_MAX_AGE"] = 0
+DATABASES = {"default": _default_db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Celery / background work ---------------------------------------------------------------
+# Empty broker URL = embedded mode: tasks run on a thread pool inside this process
+# (portal.background), and periodic refreshes on a timer thread, so no Redis and no second
+# process are needed. With a broker, the same tasks go to Celery workers and beat.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# With queue_order_strategy=priority a worker always drains the queue listed first
+# (ingest-priority) before the others: new registrations never wait behind a periodic backlog.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"queue_order_strategy": "priority", "visibility_timeout": 3600}
+# Urgent work goes to "<queue>-priority" (portal.background.dispatch).
+CELERY_TASK_ROUTES = {"catalog.tasks.*": {"queue": "ingest"}}
+CELERY_BEAT_SCHEDULE = {
+    "catalog-schedule-refreshes": {
+        "task": "catalog.tasks.schedule_refreshes_task",
+        "schedule": float(env_int("GREENROOM_SCHEDULER_TICK_SECONDS", 10)),
+        "options": {"queue": "ingest-priority", "expires": 30},
+    },
+}
+CELERY_TIMEZONE = "UTC"
+# Embedded mode runs tasks inline in the caller when set (used by tests and `--wait` commands).
+GREENROOM_TASKS_INLINE = env_bool("GREENROOM_TASKS_INLINE", False)
+GREENROOM_INPROCESS_WORKERS = env_int("GREENROOM_INPROCESS_WORKERS", 1)
+# How many batches of one ingestion run may be worked on at once (one per worker process).
+GREENROOM_INGEST_LANES = env_int("GREENROOM_INGEST_LANES", 2)
+
+# --- Catalog configuration (Backstage's app-config.yaml equivalent) -----------------------------
+GREENROOM_CONFIG = Path(
+    env_str("GREENROOM_CONFIG", str(BASE_DIR / "config" / "greenroom.yaml"))
+).resolve()
+
+# --- The rest -------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "catalog": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "portal": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
+}
+
+DATA_DIR.mkdir(parents=True, exist_ok=True)

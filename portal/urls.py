@@ -1,0 +1,11 @@
+"""Root URLs. Each app mounts its own URL module here."""
+
+from django.contrib import admin
+from django.urls import path
+
+from portal.views import healthz
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]
