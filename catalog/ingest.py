@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import random
 import uuid
 from collections.abc import Iterable, Sequence
@@ -31,11 +32,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from catalog import readers
+from catalog.bulk import insert_rows, update_rows, upsert_rows
 from catalog.choices import (
     LocationOrigin,
     LocationType,
@@ -99,19 +101,15 @@ def check_target(type_: str, target: str, config: CatalogConfig | None = None) -
     try:
         if type_ == LocationType.URL:
             readers.check_url(target, config)
-        else:
-            from pathlib import Path
-
-            path = Path(target)
-            if not path.is_absolute():
-                raise InvalidTarget(f"{target}: file targets must be absolute paths")
-            if not config.path_allowed(path.resolve()) and not any(ch in target for ch in "*?["):
-                raise InvalidTarget(
-                    f"{target}: reading is not allowed there; add its folder to "
-                    "catalog.reading.allow in the config file"
-                )
-            if any(ch in target for ch in "*?["):
-                readers.expand_file_target(target, config)
+        elif not os.path.isabs(target):
+            raise InvalidTarget(f"{target}: file targets must be absolute paths")
+        elif any(ch in target for ch in "*?["):
+            readers.check_glob_root(target, config)
+        elif not readers.PathGuard(config).allowed(target):
+            raise InvalidTarget(
+                f"{target}: reading is not allowed there; add its folder to "
+                "catalog.reading.allow in the config file"
+            )
     except readers.ReadError as exc:
         raise InvalidTarget(exc.message) from None
     return target
@@ -536,6 +534,7 @@ class BatchProcessor:
         self.partial: list[Source] = []
         self.conflicts: list[EntityConflict] = []
         self.counts = {"added": 0, "updated": 0, "unchanged": 0}
+        self.guard = readers.PathGuard(config)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -545,7 +544,7 @@ class BatchProcessor:
             source.processed_run_id = self.run.id
             source.last_read_at = self.now
             try:
-                raw = readers.read_target(source.type, source.target, self.config)
+                raw = readers.read_target(source.type, source.target, self.config, self.guard)
             except readers.ReadError as exc:
                 if exc.missing and source.optional:
                     raw = b""
@@ -798,13 +797,14 @@ class BatchProcessor:
             ids.update(Entity.objects.filter(ref__in=chunk).values_list("ref", "id"))
         for chunk in _chunks(list(ids.values()), WRITE_BATCH):
             Relation.objects.filter(originating_id__in=chunk).delete()
-        Relation.objects.bulk_create(
+        insert_rows(
+            Relation._meta.db_table,
+            ["originating_id", "source_ref", "type", "target_ref"],
             [
-                Relation(originating_id=ids[key], source_ref=s, type=t, target_ref=o)
+                (ids[key], source, kind, target)
                 for key in owner_keys
-                for s, t, o in self.built[key].relations
+                for source, kind, target in self.built[key].relations
             ],
-            batch_size=WRITE_BATCH * 2,
         )
 
     def _record_invalid(self, existing: dict[str, Entity]) -> None:
@@ -824,8 +824,9 @@ class BatchProcessor:
             source.parsed_run_id = run_id
         for source in touched:
             source.errors = self.source_errors.get(source.pk, [])
-        Source.objects.bulk_update(
-            touched,
+        update_rows(
+            Source._meta.db_table,
+            "id",
             [
                 "content_hash",
                 "status",
@@ -836,7 +837,29 @@ class BatchProcessor:
                 "last_read_at",
                 "last_changed_at",
             ],
-            batch_size=200,
+            [
+                (
+                    s.pk,
+                    s.content_hash,
+                    s.status,
+                    json.dumps(s.errors),
+                    s.has_placeholders,
+                    s.processed_run_id,
+                    s.parsed_run_id,
+                    s.last_read_at,
+                    s.last_changed_at,
+                )
+                for s in touched
+            ],
+            casts={
+                "errors": "jsonb",
+                "has_placeholders": "boolean",
+                "processed_run_id": "bigint",
+                "parsed_run_id": "bigint",
+                "last_read_at": "timestamptz",
+                "last_changed_at": "timestamptz",
+                "id": "bigint",
+            },
         )
         skipped_ids = [s.pk for s in self.skipped]
         for chunk in _chunks(skipped_ids, WRITE_BATCH):
@@ -986,7 +1009,9 @@ def _entity_row(
     )
 
 
-UPSERT_FIELDS = [
+_ENTITY_COLUMNS = [
+    "uid",
+    "ref",
     "kind",
     "namespace",
     "name",
@@ -994,28 +1019,57 @@ UPSERT_FIELDS = [
     "content_hash",
     "generation",
     "etag",
-    "location",
-    "source",
+    "location_id",
+    "source_id",
     "errors",
     "last_run_id",
     "orphan",
     "orphaned_at",
     "orphan_reason",
     "processed_at",
+    "created_at",
     "updated_at",
 ]
+_ENTITY_UPDATE = [c for c in _ENTITY_COLUMNS if c not in ("uid", "ref", "created_at")]
 
 
 def _upsert_entities(rows: list[Entity]) -> None:
-    """Insert or update entities by ref in bulk (INSERT … ON CONFLICT (ref) DO UPDATE)."""
-    if rows:
-        Entity.objects.bulk_create(
-            rows,
-            batch_size=WRITE_BATCH,
-            update_conflicts=True,
-            unique_fields=["ref"],
-            update_fields=UPSERT_FIELDS,
+    """Insert or update entities by ref in bulk (INSERT … ON CONFLICT (ref) DO UPDATE).
+
+    Rows are written as plain tuples, prepared the way each database's Django backend
+    stores them (UUIDs, JSON, timestamps): model instances and per-row SQL compilation cost
+    more than the database's own work at this volume.
+    """
+    if not rows:
+        return
+    ops = connection.ops
+    uid_field = Entity._meta.get_field("uid")
+    location_field = Entity._meta.get_field("location")
+    prepared = [
+        (
+            uid_field.get_db_prep_value(row.uid, connection),
+            row.ref,
+            row.kind,
+            row.namespace,
+            row.name,
+            json.dumps(row.body, ensure_ascii=False, separators=(",", ":")),
+            row.content_hash,
+            row.generation,
+            row.etag,
+            location_field.get_db_prep_value(row.location_id, connection),
+            row.source_id,
+            json.dumps(row.errors),
+            row.last_run_id,
+            row.orphan,
+            ops.adapt_datetimefield_value(row.orphaned_at),
+            row.orphan_reason,
+            ops.adapt_datetimefield_value(row.processed_at),
+            ops.adapt_datetimefield_value(row.created_at),
+            ops.adapt_datetimefield_value(row.updated_at),
         )
+        for row in rows
+    ]
+    upsert_rows(Entity._meta.db_table, _ENTITY_COLUMNS, prepared, "ref", _ENTITY_UPDATE)
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ file locations too, which Backstage does not check.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlparse
@@ -34,12 +34,45 @@ class ReadError(Exception):
         self.missing = missing
 
 
-def _checked_path(target: str, config: CatalogConfig) -> Path:
-    path = Path(target)
-    if not path.is_absolute():
+class PathGuard:
+    """Resolve paths as the OS would (symlinks included) to check them against the allowlist.
+
+    Resolving a path costs an lstat per component; a guard remembers each folder it has
+    resolved, so a batch of files in shared folders costs about one lstat per file.
+    """
+
+    def __init__(self, config: CatalogConfig) -> None:
+        self.config = config
+        self._folders: dict[str, str] = {}
+
+    def real_folder(self, folder: str) -> str:
+        known = self._folders.get(folder)
+        if known is not None:
+            return known
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            real = folder
+        else:
+            candidate = os.path.join(self.real_folder(parent), os.path.basename(folder))
+            real = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+        self._folders[folder] = real
+        return real
+
+    def real_path(self, path: str) -> str:
+        if "/." in path:
+            return os.path.realpath(path)  # rare: `..` must apply after links are resolved
+        candidate = os.path.join(self.real_folder(os.path.dirname(path)), os.path.basename(path))
+        return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+
+    def allowed(self, path: str) -> bool:
+        return self.config.path_allowed(Path(self.real_path(path)))
+
+
+def _checked_path(target: str, config: CatalogConfig, guard: PathGuard | None = None) -> str:
+    if not os.path.isabs(target):
         raise ReadError(f"{target}: file targets must be absolute paths")
-    resolved = path.resolve()  # follows symlinks, so a link cannot lead outside
-    if not config.path_allowed(resolved):
+    resolved = (guard or PathGuard(config)).real_path(target)
+    if not config.path_allowed(Path(resolved)):
         raise ReadError(
             f"{target}: reading {resolved} is not allowed; add its folder to "
             "catalog.reading.allow in the config file"
@@ -47,18 +80,12 @@ def _checked_path(target: str, config: CatalogConfig) -> Path:
     return resolved
 
 
-def read_file(target: str, config: CatalogConfig) -> bytes:
+def read_file(target: str, config: CatalogConfig, guard: PathGuard | None = None) -> bytes:
     """Return a file's bytes, refusing paths outside the allowlist and oversized files."""
-    path = _checked_path(target, config)
+    path = _checked_path(target, config, guard)
     try:
-        size = path.stat().st_size
-        if size > config.max_file_bytes:
-            raise ReadError(
-                f"{target}: file is {size} bytes, over the limit of {config.max_file_bytes} "
-                "(catalog.maxFileBytes)"
-            )
-        with path.open("rb") as handle:
-            return handle.read(config.max_file_bytes + 1)
+        with open(path, "rb") as handle:
+            data = handle.read(config.max_file_bytes + 1)
     except FileNotFoundError:
         raise ReadError(f"{target}: file not found", missing=True) from None
     except IsADirectoryError:
@@ -67,6 +94,12 @@ def read_file(target: str, config: CatalogConfig) -> bytes:
         raise ReadError(f"{target}: permission denied") from None
     except OSError as exc:
         raise ReadError(f"{target}: {exc.strerror or exc}", transient=True) from None
+    if len(data) > config.max_file_bytes:
+        raise ReadError(
+            f"{target}: file is over the limit of {config.max_file_bytes} bytes "
+            "(catalog.maxFileBytes)"
+        )
+    return data
 
 
 def check_url(url: str, config: CatalogConfig) -> None:
@@ -122,30 +155,96 @@ def read_url(url: str, config: CatalogConfig) -> bytes:
     raise ReadError(f"{url}: too many redirects")
 
 
-def read_target(type_: str, target: str, config: CatalogConfig) -> bytes:
+def read_target(
+    type_: str, target: str, config: CatalogConfig, guard: PathGuard | None = None
+) -> bytes:
     """Read a source of either type."""
     if type_ == LocationType.FILE:
-        return read_file(target, config)
+        return read_file(target, config, guard)
     return read_url(target, config)
 
 
+def glob_root(target: str) -> str:
+    """Return the folder part of a glob before its first wildcard."""
+    fixed = []
+    for part in target.split("/"):
+        if any(ch in part for ch in "*?["):
+            break
+        fixed.append(part)
+    return "/".join(fixed) or "/"
+
+
+def check_glob_root(target: str, config: CatalogConfig) -> str:
+    """Return the glob's root folder if reading may happen below it, else raise ReadError."""
+    root = glob_root(target)
+    real = Path(PathGuard(config).real_path(root))
+    # The root itself must be inside the allowlist: the walk below trusts what it finds.
+    if not config.path_allowed(real):
+        raise ReadError(f"{target}: reading under {root} is not allowed (catalog.reading.allow)")
+    return root
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """Translate a relative glob (`**` for any folders, `*`, `?`, `[..]`) to a regex."""
+    out = []
+    index = 0
+    while index < len(pattern):
+        if pattern.startswith("**/", index):
+            out.append("(?:[^/]+/)*")
+            index += 3
+            continue
+        if pattern.startswith("**", index):
+            out.append(".*")
+            index += 2
+            continue
+        char = pattern[index]
+        end = pattern.find("]", index + 1) if char == "[" else -1
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif end != -1:
+            body = pattern[index + 1 : end]
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            index = end
+        else:
+            out.append(re.escape(char))
+        index += 1
+    return re.compile("".join(out) + r"\Z")
+
+
 def expand_file_target(target: str, config: CatalogConfig) -> list[str]:
-    """Return the files a file target names: itself, or what its glob matches, sorted."""
+    """Return the files a file target names: itself, or what its glob matches, sorted.
+
+    Globs are walked with scandir: hidden files and folders are skipped, symbolic links to
+    folders are not followed, and a linked file counts only if it resolves inside the
+    allowlist.
+    """
     if not any(ch in target for ch in "*?["):
         return [target]
-    _checked_glob_root(target, config)
-    matches = glob.glob(target, recursive=True)
-    return sorted(
-        m for m in matches if os.path.isfile(m) and config.path_allowed(Path(m).resolve())
-    )
-
-
-def _checked_glob_root(target: str, config: CatalogConfig) -> None:
-    root = Path(target.split("*")[0].split("?")[0].split("[")[0]).resolve()
-    if not config.path_allowed(root) and not any(
-        allowed == root or root in allowed.parents for allowed in config.allowed_paths
-    ):
-        raise ReadError(f"{target}: reading under {root} is not allowed (catalog.reading.allow)")
+    root = check_glob_root(target, config)
+    matcher = _glob_regex(target[len(root) :].lstrip("/"))
+    guard = PathGuard(config)
+    found: list[str] = []
+    pending = [root]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(entry.path)
+                continue
+            if not matcher.match(entry.path[len(root) :].lstrip("/")) or not entry.is_file():
+                continue
+            if entry.is_symlink() and not guard.allowed(entry.path):
+                continue
+            found.append(entry.path)
+    return sorted(found)
 
 
 def resolve_child_target(base_type: str, base_target: str, target: str) -> tuple[str, str]:

@@ -472,6 +472,8 @@ def test_registering_the_same_target_twice_is_refused(register, write_file):
     [
         ("file", "relative/path.yaml", "absolute"),
         ("file", "/etc/passwd", "not allowed"),
+        ("file", "/**/*.yaml", "not allowed"),
+        ("file", "/tmp/../etc/*.conf", "not allowed"),
         ("url", "https://not-allowed.example.com/c.yaml", "allowlist"),
         ("url", "file:///etc/passwd", "only http and https"),
         ("ftp", "x", "not supported"),
