@@ -114,7 +114,7 @@ def write_catalog(root: Path, entities: int, seed: int = 7) -> dict[str, int]:
                         "lifecycle": "production",
                         "owner": owner,
                         "system": spec["system"],
-                        "definition": f"openapi: 3.0.0\ninfo: {{title: {api_names[i]}, version: '1'}}\n",
+                        "definition": f"openapi: 3.0.0\ninfo: {{title: {api_names[i]}}}\n",
                     },
                     description=f"API of {name}",
                 )

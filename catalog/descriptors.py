@@ -31,6 +31,7 @@ class DescriptorError(ValueError):
 
 
 _YAML11_TAGS = {
+    "tag:yaml.org,2002:merge",  # `<<` is a plain key in YAML 1.2, and a merge-key bomb otherwise
     "tag:yaml.org,2002:timestamp",
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:int",
@@ -79,12 +80,26 @@ class _Loader(yaml.CSafeLoader):
                 None, None, f"{value!r} is not a number", node.start_mark
             ) from None
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # PyYAML's constructors raise KeyError, ValueError … for values such as
+        # `!!bool maybe`; give them the position of the node that failed.
+        try:
+            return super().construct_object(node, deep=deep)
+        except (yaml.YAMLError, RecursionError):
+            raise
+        except Exception as exc:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"cannot read {node.value!r} as {node.tag}: {exc}"[:300],
+                node.start_mark,
+            ) from None
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         if not isinstance(node, yaml.MappingNode):
             raise yaml.constructor.ConstructorError(
                 None, None, f"expected a mapping, found {node.id}", node.start_mark
             )
-        self.flatten_mapping(node)
         mapping: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
@@ -158,13 +173,20 @@ def parse_documents(text: str, max_documents: int) -> list[Document]:
 
     Documents before a syntax error are kept; the broken document carries the error and
     nothing after it is read (libyaml cannot resynchronise), which the caller treats as a
-    partial file so that no entity of it is lost.
+    partial file so that no entity of it is lost. Empty documents count in the numbering, as
+    a person counting `---` lines would.
     """
+    too_deep = _nesting_error(text)
+    if too_deep is not None:
+        index, error = too_deep
+        return [Document(index, error.line or 1, error=error)]
     loader = _Loader(text)
     documents: list[Document] = []
+    index = 0
     try:
         while True:
-            index = len(documents) + 1
+            index += 1
+            document = Document(index, 1)
             try:
                 if not loader.check_node():
                     break
@@ -181,7 +203,8 @@ def parse_documents(text: str, max_documents: int) -> list[Document]:
                     )
                     break
                 node = loader.get_node()
-                document = Document(index, node.start_mark.line + 1 if node else 1, node=node)
+                document.node = node
+                document.line = node.start_mark.line + 1 if node is not None else 1
                 data = loader.construct_document(node) if node is not None else None
                 document.data = _checked(data, document)
             except yaml.MarkedYAMLError as exc:
@@ -194,6 +217,7 @@ def parse_documents(text: str, max_documents: int) -> list[Document]:
                 )
                 if isinstance(exc, yaml.constructor.ConstructorError):
                     # The document was read in full; the next ones can still be parsed.
+                    _reset_constructor(loader)
                     continue
                 break
             except yaml.YAMLError as exc:
@@ -204,11 +228,90 @@ def parse_documents(text: str, max_documents: int) -> list[Document]:
                 document.data = None
                 documents.append(document)
                 continue
+            except RecursionError:
+                _reset_constructor(loader)
+                document.error = DescriptorError(
+                    f"the document nests deeper than {MAX_DEPTH} levels", line=document.line
+                )
+                documents.append(document)
+                continue
+            except Exception as exc:  # PyYAML's constructors raise plain errors for bad tags
+                _reset_constructor(loader)
+                document.error = DescriptorError(
+                    f"a value cannot be read ({exc.__class__.__name__}: {str(exc)[:200]})",
+                    line=document.line,
+                )
+                documents.append(document)
+                continue
             if document.data is not None:
                 documents.append(document)
     finally:
         loader.dispose()
     return documents
+
+
+def _reset_constructor(loader: _Loader) -> None:
+    """Forget a half-built document so the next one starts clean."""
+    loader.constructed_objects = {}
+    loader.recursive_objects = {}
+    loader.state_generators = []
+
+
+def _nesting_error(text: str) -> tuple[int, DescriptorError] | None:
+    """Refuse documents nested deeper than MAX_DEPTH before libyaml composes them.
+
+    libyaml's composer recurses in C: a 50 kB line of `[[[[…` overflows the stack and kills
+    the process, where no Python exception can catch it. Ordinary descriptors have few
+    brackets and little indentation, so the exact scan (parser events, no composition) runs
+    only when a fast count says the file could be that deep.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH and " " * MAX_DEPTH not in text:
+        return None
+    stack: list[list[Any]] = []  # [is_mapping, expecting_key, key or index, own path part]
+    document = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                stack.pop()
+                continue
+            if isinstance(event, (yaml.DocumentStartEvent, yaml.DocumentEndEvent)):
+                document += isinstance(event, yaml.DocumentStartEvent)
+                stack.clear()
+                continue
+            if not isinstance(event, yaml.NodeEvent):
+                continue
+            part = ""
+            if stack:
+                top = stack[-1]
+                if top[0] and top[1]:  # a mapping key
+                    top[1] = False
+                    top[2] = getattr(event, "value", "?")
+                    if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+                        continue
+                elif top[0]:
+                    top[1] = True
+                    part = str(top[2])
+                else:
+                    part = f"[{top[2]}]"
+                    top[2] += 1
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                is_mapping = isinstance(event, yaml.MappingStartEvent)
+                stack.append([is_mapping, True, None if is_mapping else 0, part])
+                if len(stack) > MAX_DEPTH:
+                    line = event.start_mark.line + 1
+                    field = ""
+                    for entry in stack[1:]:
+                        field += (
+                            entry[3] if entry[3].startswith("[") or not field else "." + entry[3]
+                        )
+                    return document, DescriptorError(
+                        f"{field}: the document nests deeper than {MAX_DEPTH} levels",
+                        line=line,
+                        field=field,
+                    )
+    except yaml.YAMLError:
+        return None  # a syntax error: parse_documents reports it with its line
+    return None
 
 
 def _checked(data: Any, document: Document) -> Any:
@@ -231,6 +334,12 @@ def _checked(data: Any, document: Document) -> Any:
             )
         if isinstance(value, dict):
             for key, item in value.items():
+                if "\x00" in key:
+                    raise DescriptorError(
+                        f"{path or 'document'}: a key contains a NUL character",
+                        line=document.line_of(path),
+                        field=path,
+                    )
                 walk(item, depth + 1, f"{path}.{key}" if path else key)
         elif isinstance(value, list):
             for position, item in enumerate(value):
@@ -242,7 +351,14 @@ def _checked(data: Any, document: Document) -> Any:
                     line=document.line_of(path),
                     field=path,
                 )
-        elif not isinstance(value, (str, int, bool)) and value is not None:
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise DescriptorError(
+                    f"{path or 'document'}: text contains a NUL character, which cannot be stored",
+                    line=document.line_of(path),
+                    field=path,
+                )
+        elif not isinstance(value, (int, bool)) and value is not None:
             raise DescriptorError(
                 f"{path or 'document'}: values of type {type(value).__name__} are not allowed",
                 line=document.line_of(path),

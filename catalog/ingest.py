@@ -32,8 +32,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from catalog import readers
@@ -381,24 +381,18 @@ def _discover_roots(run: IngestionRun, config: CatalogConfig) -> int:
                     [_error(location.key, None, None, "", f"{location.target}: no file matches")]
                 )
             return Source.objects.filter(location=location).update(discovered_run_id=run.id)
-    existing = set(
-        Source.objects.filter(location=location, target__in=targets).values_list(
-            "target", flat=True
-        )
-    )
+    known = dict(Source.objects.filter(location=location).values_list("target", "id"))
     Source.objects.bulk_create(
         [
             Source(location=location, type=location.type, target=t, discovered_run_id=run.id)
             for t in targets
-            if t not in existing
+            if t not in known
         ],
         batch_size=WRITE_BATCH,
         ignore_conflicts=True,
     )
-    for chunk in _chunks(list(existing), WRITE_BATCH):
-        Source.objects.filter(location=location, target__in=chunk).update(
-            discovered_run_id=run.id, parent=None
-        )
+    for chunk in _chunks([known[t] for t in targets if t in known], WRITE_BATCH):
+        Source.objects.filter(pk__in=chunk).update(discovered_run_id=run.id, parent=None)
     return Source.objects.filter(location=location, discovered_run_id=run.id).count()
 
 
@@ -423,12 +417,7 @@ def process_lane(run_id: int) -> None:
             .order_by("id")[:BATCH_SOURCES]
         )
         if batch:
-            try:
-                BatchProcessor(run, config).process(batch)
-            except Exception as exc:  # a bug must not wedge the run: record it and move on
-                logger.exception("run %s: batch failed", run.pk)
-                transaction.set_rollback(True)
-                _fail_batch(run, batch, exc)
+            _process_batch_safely(run, config, batch)
     if batch:
         _send(tasks.process_lane_task, run)
         return
@@ -441,15 +430,44 @@ def process_lane(run_id: int) -> None:
         finalize_run(run)
 
 
-def _fail_batch(run: IngestionRun, batch: Sequence[Source], exc: Exception) -> None:
-    message = f"internal error while processing: {exc.__class__.__name__}: {exc}"
-    with transaction.atomic():
-        Source.objects.filter(pk__in=[s.pk for s in batch]).update(
-            processed_run_id=run.id, content_hash=""
+def _process_batch_safely(run: IngestionRun, config: CatalogConfig, batch: list[Source]) -> None:
+    """Process a batch in a savepoint; if it raises, redo it file by file.
+
+    A bug or a value the database refuses must cost only the file that caused it: that file
+    is recorded as failed (its entities kept) and every other file of the batch is ingested.
+    Losing the database itself is not handled here: it propagates, and the task is retried.
+    """
+    try:
+        with transaction.atomic():
+            BatchProcessor(run, config).process(batch)
+        return
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        logger.exception(
+            "run %s: a batch of %s files failed; retrying one by one", run.pk, len(batch)
         )
-        Source.objects.filter(parent_id__in=[s.pk for s in batch]).update(discovered_run_id=run.id)
-        run.record_errors([_error(s.key, None, None, "", message) for s in batch[:20]])
-        run.add_counts(sources_done=len(batch))
+    for source in batch:
+        fresh = Source.objects.get(pk=source.pk)  # the failed attempt changed it in memory
+        try:
+            with transaction.atomic():
+                BatchProcessor(run, config).process([fresh])
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as exc:
+            logger.exception("run %s: %s failed", run.pk, fresh.key)
+            _fail_internally(run, fresh, exc)
+
+
+def _fail_internally(run: IngestionRun, source: Source, exc: Exception) -> None:
+    message = f"internal error while processing: {exc.__class__.__name__}: {str(exc)[:300]}"
+    errors = [_error(source.key, None, None, "", message)]
+    Source.objects.filter(pk=source.pk).update(
+        processed_run_id=run.id, content_hash="", status=SourceStatus.FAILED, errors=errors
+    )
+    Source.objects.filter(parent_id=source.pk).update(discovered_run_id=run.id)
+    run.record_errors(errors)
+    run.add_counts(sources_done=1)
 
 
 @dataclass
@@ -564,10 +582,10 @@ class BatchProcessor:
             self._parse_source(source, raw)
         self._write(batch)
 
-    def _fail_source(self, source: Source, message: str) -> None:
+    def _fail_source(self, source: Source, message: str, line: int | None = None) -> None:
         source.status = SourceStatus.FAILED
         source.content_hash = ""
-        self.source_errors[source.pk] = [_error(source.key, None, None, "", message)]
+        self.source_errors[source.pk] = [_error(source.key, None, line, "", message)]
         self.failed.append(source)
 
     def _parse_source(self, source: Source, raw: bytes) -> None:
@@ -577,7 +595,7 @@ class BatchProcessor:
         try:
             documents = parse_documents(decode(raw), self.config.max_documents_per_file)
         except DescriptorError as exc:
-            self._fail_source(source, exc.message)
+            self._fail_source(source, exc.message, exc.line)
             return
         for document in documents:
             if document.error is not None:
@@ -757,8 +775,12 @@ class BatchProcessor:
             updated=self.counts["updated"],
             unchanged=self.counts["unchanged"] + unchanged_in_skipped,
         )
-        total = Source.objects.filter(location_id=run.location_id, discovered_run_id=run.id).count()
-        IngestionRun.objects.filter(pk=run.pk).update(sources_total=total, heartbeat_at=self.now)
+        progress: dict[str, Any] = {"heartbeat_at": self.now}
+        if self.children:  # the run grew: recount what it has to read
+            progress["sources_total"] = Source.objects.filter(
+                location_id=run.location_id, discovered_run_id=run.id
+            ).count()
+        IngestionRun.objects.filter(pk=run.pk).update(**progress)
 
     def _conflicts(self, current: Entity, built: _Built) -> bool:
         """Return whether current wins over built; record the conflict if so."""
@@ -1084,8 +1106,9 @@ def finalize_run(run: IngestionRun) -> None:
     location = run.location
     now = timezone.now()
     with transaction.atomic():
-        parsed = Source.objects.filter(location=location, parsed_run_id=run.id)
-        gone_from_file = Entity.objects.filter(location=location, source__in=parsed).exclude(
+        # Driven by the sources parsed in this run (index on parsed_run_id, then entities by
+        # source_id), so the plan stays cheap even before the planner has statistics.
+        gone_from_file = Entity.objects.filter(source__parsed_run_id=run.id).exclude(
             last_run_id=run.id
         )
         orphan_ids = set(gone_from_file.values_list("id", flat=True))
@@ -1111,6 +1134,7 @@ def finalize_run(run: IngestionRun) -> None:
             Entity.objects.filter(source_id__in=chunk).update(source=None)
             Source.objects.filter(pk__in=chunk).delete()
         run.refresh_from_db()
+        _analyze_if_grown(run)
         warnings = _dangling_references(run) if (run.added or run.updated) else []
         run.record_errors(warnings)
         counts = {
@@ -1128,6 +1152,26 @@ def finalize_run(run: IngestionRun) -> None:
         Location.objects.filter(pk=location.pk).update(
             next_refresh_at=now + timedelta(seconds=config.refresh_interval_seconds * jitter)
         )
+
+
+ANALYZE_AFTER_ROWS = 5000
+
+
+def _analyze_if_grown(run: IngestionRun) -> None:
+    """Refresh the planner's statistics after a run that changed many rows.
+
+    A first ingest takes the tables from empty to 100,000 rows inside minutes, before
+    autovacuum has looked; with empty statistics PostgreSQL picks nested loops that turn
+    milliseconds into minutes, for ingestion and for every API query after it.
+    """
+    if run.added + run.updated + run.orphaned < ANALYZE_AFTER_ROWS:
+        return
+    tables = [Entity._meta.db_table, Relation._meta.db_table, Source._meta.db_table]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
+        else:
+            cursor.execute("PRAGMA optimize")
 
 
 def _any_root_readable(run: IngestionRun) -> bool:
@@ -1180,15 +1224,23 @@ def _dangling_references(run: IngestionRun, limit: int = 20) -> list[dict[str, A
     """
     dangling = (
         Relation.objects.filter(
-            originating__last_run_id=run.id, originating__location_id=run.location_id
+            originating__last_run_id=run.id,
+            originating__location_id=run.location_id,
+            source_ref=F("originating__ref"),  # the declared direction only
         )
         .annotate(found=Exists(Entity.objects.filter(ref=OuterRef("target_ref"))))
         .filter(found=False)
-        .values_list("source_ref", "type", "target_ref")[:limit]
+        .values_list(
+            "source_ref",
+            "type",
+            "target_ref",
+            "originating__source__type",
+            "originating__source__target",
+        )[:limit]
     )
     return [
         _error(
-            run.location.key,
+            f"{file_type}:{file_target}" if file_target else run.location.key,
             None,
             None,
             "",
@@ -1196,7 +1248,7 @@ def _dangling_references(run: IngestionRun, limit: int = 20) -> list[dict[str, A
             ref=source,
             level="warning",
         )
-        for source, kind, target in dangling
+        for source, kind, target, file_type, file_target in dangling
     ]
 
 

@@ -98,7 +98,8 @@ class Source(models.Model):
             models.Index(
                 fields=("location", "discovered_run_id", "processed_run_id"),
                 name="catalog_source_queue",
-            )
+            ),
+            models.Index(fields=("parsed_run_id",), name="catalog_source_parsed_run"),
         ]
 
     def __str__(self) -> str:

@@ -361,7 +361,12 @@ def validate_entity(
             items = value if isinstance(value, list) else [] if value is None else [value]
             for index, item in enumerate(items):
                 try:
-                    parse_ref(item, default_kind, namespace)
+                    ref = parse_ref(item, default_kind, namespace)
+                    if max(len(ref.kind), len(ref.namespace), len(ref.name)) > 63:
+                        raise RefError(
+                            f'entity reference "{item[:80]}" is too long (kind, namespace and '
+                            "name are at most 63 characters each)"
+                        )
                 except RefError as exc:
                     where = f"spec.{field}[{index}]" if isinstance(value, list) else f"spec.{field}"
                     errors.append(FieldError(where, str(exc)))
