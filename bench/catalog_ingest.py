@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -162,6 +163,8 @@ def main() -> None:
             run.refresh_from_db()
             if run.finished:
                 return time.perf_counter() - began, run
+            if time.perf_counter() - began > 1800:
+                sys.exit(f"run {run.pk} did not finish within 30 minutes")
             time.sleep(0.05)
 
     def report(
@@ -228,23 +231,34 @@ def main() -> None:
 
         if "onechange" in scenarios:
             path = catalog_dir / "repos" / "00" / "service-0" / "catalog-info.yaml"
-            original = path.read_text()
+            original = re.sub(
+                r"(?m)^  description: .*$",
+                "  description: Synthetic service 0",
+                path.read_text(),
+                count=1,
+            )
             stamp = f"changed at {time.time()}"
-            path.write_text(original.replace("Synthetic service 0", stamp))
-            entity = Entity.objects.get(ref="component:default/service-0")
-            began = time.perf_counter()
-            if args.mode == "inline":
-                with background.inline_tasks():
+            try:
+                path.write_text(original.replace("Synthetic service 0", stamp))
+                entity = Entity.objects.get(ref="component:default/service-0")
+                began = time.perf_counter()
+                if args.mode == "inline":
+                    with background.inline_tasks():
+                        ingest.refresh_entity(entity)
+                else:
                     ingest.refresh_entity(entity)
-            else:
-                ingest.refresh_entity(entity)
-            while stamp not in json.dumps(Entity.objects.get(pk=entity.pk).body):
-                time.sleep(0.01)
-            report("(c) one file changed: refresh of its entity", time.perf_counter() - began, None)
-            path.write_text(original.replace("Synthetic service 0", stamp + " again"))
-            seconds, run = run_and_wait(lambda: ingest.refresh_location(location))
-            report("(c') one file changed: full location refresh", seconds, run)
-            path.write_text(original)
+                while stamp not in json.dumps(Entity.objects.get(pk=entity.pk).body):
+                    if time.perf_counter() - began > 120:
+                        sys.exit("(c) the change did not become visible within 120 s")
+                    time.sleep(0.01)
+                report(
+                    "(c) one file changed: refresh of its entity", time.perf_counter() - began, None
+                )
+                path.write_text(original.replace("Synthetic service 0", stamp + " again"))
+                seconds, run = run_and_wait(lambda: ingest.refresh_location(location))
+                report("(c') one file changed: full location refresh", seconds, run)
+            finally:
+                path.write_text(original)
 
     if "targets" in scenarios:
         Entity.objects.all().delete_with_relations()

@@ -14,22 +14,30 @@ from django.db import connection
 
 
 def insert_rows(
-    table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], page_size: int = 5000
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    page_size: int = 5000,
+    ignore_conflicts: bool = False,
 ) -> None:
-    """INSERT rows (tuples in column order) into table."""
+    """INSERT rows (tuples in column order) into table, optionally skipping duplicates."""
     if not rows:
         return
     names = ", ".join(columns)
+    suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             from psycopg2.extras import execute_values
 
             execute_values(
-                cursor.cursor, f"INSERT INTO {table} ({names}) VALUES %s", rows, page_size=page_size
+                cursor.cursor,
+                f"INSERT INTO {table} ({names}) VALUES %s{suffix}",
+                rows,
+                page_size=page_size,
             )
         else:
             marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}){suffix}", rows)
 
 
 def update_rows(
@@ -85,10 +93,15 @@ def upsert_rows(
     conflict: str,
     update: Sequence[str],
     page_size: int = 2000,
-) -> None:
-    """INSERT rows, updating `update` columns where the `conflict` column already exists."""
+    returning: str = "",
+) -> list[tuple[Any, ...]] | None:
+    """INSERT rows, updating `update` columns where the `conflict` column already exists.
+
+    With `returning` (PostgreSQL only) return those columns of every written row; SQLite's
+    executemany cannot, so it returns None and the caller looks them up.
+    """
     if not rows:
-        return
+        return []
     names = ", ".join(columns)
     assignments = ", ".join(f"{c} = excluded.{c}" for c in update)
     suffix = f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
@@ -96,12 +109,15 @@ def upsert_rows(
         if connection.vendor == "postgresql":
             from psycopg2.extras import execute_values
 
-            execute_values(
+            tail = f" RETURNING {returning}" if returning else ""
+            result = execute_values(
                 cursor.cursor,
-                f"INSERT INTO {table} ({names}) VALUES %s {suffix}",
+                f"INSERT INTO {table} ({names}) VALUES %s {suffix}{tail}",
                 rows,
                 page_size=page_size,
+                fetch=bool(returning),
             )
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {suffix}", rows)
+            return [tuple(row) for row in result] if returning else []
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {suffix}", rows)
+        return None

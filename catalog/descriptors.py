@@ -16,7 +16,9 @@ from typing import Any
 
 import yaml
 
-MAX_NODES_PER_DOCUMENT = 100_000
+# Without aliases a document cannot hold more values than its file has characters; with
+# them it could hold billions. The walk after parsing stops at whichever bound is larger.
+MIN_VALUE_BUDGET = 100_000
 MAX_DEPTH = 64
 
 
@@ -140,15 +142,19 @@ class Document:
         node = self.node
         best = self.line
         for part in _split_field(field):
+            # The key's line: for a missing field, the line of the mapping it belongs in.
+            line = None
             if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-                node = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+                pair = next((p for p in node.value if getattr(p[0], "value", None) == part), None)
+                node, line = (pair[1], pair[0].start_mark.line + 1) if pair else (None, None)
             elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
                 node = node.value[part] if part < len(node.value) else None
+                line = node.start_mark.line + 1 if node is not None else None
             else:
                 node = None
             if node is None:
                 break
-            best = node.start_mark.line + 1
+            best = line or best
         return best
 
 
@@ -206,7 +212,7 @@ def parse_documents(text: str, max_documents: int) -> list[Document]:
                 document.node = node
                 document.line = node.start_mark.line + 1 if node is not None else 1
                 data = loader.construct_document(node) if node is not None else None
-                document.data = _checked(data, document)
+                document.data = _checked(data, document, max(MIN_VALUE_BUDGET, len(text)))
             except yaml.MarkedYAMLError as exc:
                 mark = exc.problem_mark or exc.context_mark
                 line = mark.line + 1 if mark else None
@@ -314,15 +320,15 @@ def _nesting_error(text: str) -> tuple[int, DescriptorError] | None:
     return None
 
 
-def _checked(data: Any, document: Document) -> Any:
+def _checked(data: Any, document: Document, limit: int) -> Any:
     """Return data if it is JSON-shaped and bounded, else raise DescriptorError."""
-    budget = [MAX_NODES_PER_DOCUMENT]
+    budget = [limit]
 
     def walk(value: Any, depth: int, path: str) -> None:
         budget[0] -= 1
         if budget[0] < 0:
             raise DescriptorError(
-                f"the document expands to more than {MAX_NODES_PER_DOCUMENT} values "
+                f"the document expands to more than {limit} values "
                 "(an alias bomb or a runaway document)",
                 line=document.line,
             )

@@ -312,11 +312,11 @@ def start_run(run_id: int) -> None:
                 discovered = _discover_roots(run, config)
             else:
                 discovered = Source.objects.filter(pk=run.source_id).update(
-                    discovered_run_id=run.id
+                    discovered_run_id=run.id, queued_run_id=run.id
                 )
             lanes = max(1, min(settings.GREENROOM_INGEST_LANES, -(-discovered // BATCH_SOURCES)))
             IngestionRun.objects.filter(pk=run.id).update(
-                sources_total=discovered, active_lanes=lanes
+                sources_total=discovered, active_lanes=lanes, discovered_at=timezone.now()
             )
             for _ in range(lanes):
                 _send(tasks.process_lane_task, run)
@@ -380,19 +380,17 @@ def _discover_roots(run: IngestionRun, config: CatalogConfig) -> int:
                 run.record_errors(
                     [_error(location.key, None, None, "", f"{location.target}: no file matches")]
                 )
-            return Source.objects.filter(location=location).update(discovered_run_id=run.id)
+            return Source.objects.filter(location=location).update(
+                discovered_run_id=run.id, queued_run_id=run.id
+            )
     known = dict(Source.objects.filter(location=location).values_list("target", "id"))
-    Source.objects.bulk_create(
-        [
-            Source(location=location, type=location.type, target=t, discovered_run_id=run.id)
-            for t in targets
-            if t not in known
-        ],
-        batch_size=WRITE_BATCH,
-        ignore_conflicts=True,
+    _insert_sources(
+        location, [(None, location.type, t, False) for t in targets if t not in known], run.id
     )
     for chunk in _chunks([known[t] for t in targets if t in known], WRITE_BATCH):
-        Source.objects.filter(pk__in=chunk).update(discovered_run_id=run.id, parent=None)
+        Source.objects.filter(pk__in=chunk).update(
+            discovered_run_id=run.id, queued_run_id=run.id, parent=None
+        )
     return Source.objects.filter(location=location, discovered_run_id=run.id).count()
 
 
@@ -412,11 +410,16 @@ def process_lane(run_id: int) -> None:
     with transaction.atomic():
         batch = list(
             Source.objects.select_for_update(skip_locked=True)
-            .filter(location_id=run.location_id, discovered_run_id=run.id)
-            .exclude(processed_run_id=run.id)
+            .filter(queued_run_id=run.id)
             .order_by("id")[:BATCH_SOURCES]
         )
         if batch:
+            if connection.vendor == "postgresql":
+                # Everything here can be read again from its source: a crash may lose the
+                # last few hundred milliseconds of commits, never consistency, and commits
+                # stop waiting for the disk.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
             _process_batch_safely(run, config, batch)
     if batch:
         _send(tasks.process_lane_task, run)
@@ -459,13 +462,64 @@ def _process_batch_safely(run: IngestionRun, config: CatalogConfig, batch: list[
             _fail_internally(run, fresh, exc)
 
 
+def _insert_sources(
+    location: Location, rows: list[tuple[int | None, str, str, bool]], run_id: int
+) -> None:
+    """Insert new sources (parent id, type, target, optional), queued for this run."""
+    location_id = Location._meta.get_field("id").get_db_prep_value(location.pk, connection)
+    insert_rows(
+        Source._meta.db_table,
+        [
+            "location_id",
+            "parent_id",
+            "type",
+            "target",
+            "optional",
+            "content_hash",
+            "status",
+            "errors",
+            "has_placeholders",
+            "discovered_run_id",
+            "queued_run_id",
+        ],
+        [
+            (
+                location_id,
+                parent,
+                type_,
+                target,
+                optional,
+                "",
+                SourceStatus.NEW,
+                "[]",
+                False,
+                run_id,
+                run_id,
+            )
+            for parent, type_, target, optional in rows
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _carry_over_children(parent_ids: Sequence[int], run_id: int) -> None:
+    """Queue the children of files that were not parsed this run: they are still wanted."""
+    Source.objects.filter(parent_id__in=parent_ids).exclude(discovered_run_id=run_id).update(
+        discovered_run_id=run_id, queued_run_id=run_id
+    )
+
+
 def _fail_internally(run: IngestionRun, source: Source, exc: Exception) -> None:
     message = f"internal error while processing: {exc.__class__.__name__}: {str(exc)[:300]}"
     errors = [_error(source.key, None, None, "", message)]
     Source.objects.filter(pk=source.pk).update(
-        processed_run_id=run.id, content_hash="", status=SourceStatus.FAILED, errors=errors
+        processed_run_id=run.id,
+        queued_run_id=None,
+        content_hash="",
+        status=SourceStatus.FAILED,
+        errors=errors,
     )
-    Source.objects.filter(parent_id=source.pk).update(discovered_run_id=run.id)
+    _carry_over_children([source.pk], run.id)
     run.record_errors(errors)
     run.add_counts(sources_done=1)
 
@@ -749,10 +803,10 @@ class BatchProcessor:
             )
             relation_owners.append(key)
 
-        _upsert_entities(rows)
+        ids = _upsert_entities(rows)
         for chunk in _chunks(unchanged_ids, WRITE_BATCH):
             Entity.objects.filter(pk__in=chunk).update(last_run_id=run.id, processed_at=self.now)
-        self._write_relations(relation_owners)
+        self._write_relations(relation_owners, ids, existing)
         self._record_invalid(existing)
         self._write_sources(batch)
         self._write_children()
@@ -768,19 +822,19 @@ class BatchProcessor:
             else 0
         )
         run.record_errors(errors)
+        progress: dict[str, object] = {"heartbeat_at": self.now}
+        if self.children:  # the run grew: recount what it has to read
+            progress["sources_total"] = Source.objects.filter(
+                location_id=run.location_id, discovered_run_id=run.id
+            ).count()
         run.add_counts(
+            progress,
             sources_done=len(batch),
             sources_skipped=len(self.skipped),
             added=self.counts["added"],
             updated=self.counts["updated"],
             unchanged=self.counts["unchanged"] + unchanged_in_skipped,
         )
-        progress: dict[str, Any] = {"heartbeat_at": self.now}
-        if self.children:  # the run grew: recount what it has to read
-            progress["sources_total"] = Source.objects.filter(
-                location_id=run.location_id, discovered_run_id=run.id
-            ).count()
-        IngestionRun.objects.filter(pk=run.pk).update(**progress)
 
     def _conflicts(self, current: Entity, built: _Built) -> bool:
         """Return whether current wins over built; record the conflict if so."""
@@ -811,13 +865,14 @@ class BatchProcessor:
         )
         return True
 
-    def _write_relations(self, owner_keys: list[str]) -> None:
+    def _write_relations(
+        self, owner_keys: list[str], ids: dict[str, int], existing: dict[str, Entity]
+    ) -> None:
+        """Replace the relations of the entities written (new ones have none to delete)."""
         if not owner_keys:
             return
-        ids: dict[str, int] = {}
-        for chunk in _chunks(owner_keys, WRITE_BATCH):
-            ids.update(Entity.objects.filter(ref__in=chunk).values_list("ref", "id"))
-        for chunk in _chunks(list(ids.values()), WRITE_BATCH):
+        replaced = [ids[key] for key in owner_keys if key in existing]
+        for chunk in _chunks(replaced, WRITE_BATCH):
             Relation.objects.filter(originating_id__in=chunk).delete()
         insert_rows(
             Relation._meta.db_table,
@@ -855,6 +910,7 @@ class BatchProcessor:
                 "errors",
                 "has_placeholders",
                 "processed_run_id",
+                "queued_run_id",
                 "parsed_run_id",
                 "last_read_at",
                 "last_changed_at",
@@ -867,6 +923,7 @@ class BatchProcessor:
                     json.dumps(s.errors),
                     s.has_placeholders,
                     s.processed_run_id,
+                    None,
                     s.parsed_run_id,
                     s.last_read_at,
                     s.last_changed_at,
@@ -877,6 +934,7 @@ class BatchProcessor:
                 "errors": "jsonb",
                 "has_placeholders": "boolean",
                 "processed_run_id": "bigint",
+                "queued_run_id": "bigint",
                 "parsed_run_id": "bigint",
                 "last_read_at": "timestamptz",
                 "last_changed_at": "timestamptz",
@@ -886,12 +944,12 @@ class BatchProcessor:
         skipped_ids = [s.pk for s in self.skipped]
         for chunk in _chunks(skipped_ids, WRITE_BATCH):
             Source.objects.filter(pk__in=chunk).update(
-                processed_run_id=run_id, last_read_at=self.now
+                processed_run_id=run_id, queued_run_id=None, last_read_at=self.now
             )
         # Children of a file that was skipped or failed are still wanted: carry them over.
         carried = skipped_ids + [s.pk for s in self.failed + self.partial]
         for chunk in _chunks(carried, WRITE_BATCH):
-            Source.objects.filter(parent_id__in=chunk).update(discovered_run_id=run_id)
+            _carry_over_children(chunk, run_id)
         parsed_ids = [s.pk for s in self.parsed + self.partial]
         for chunk in _chunks(parsed_ids, WRITE_BATCH):
             EntityConflict.objects.filter(source_id__in=chunk).delete()
@@ -930,20 +988,11 @@ class BatchProcessor:
                     revisit.append(target)
                     already[target] = self.run.id
             elif target not in fresh:
-                fresh[target] = Source(
-                    location=location,
-                    parent=parent,
-                    type=type_,
-                    target=target,
-                    optional=optional,
-                    discovered_run_id=self.run.id,
-                )
-        Source.objects.bulk_create(
-            list(fresh.values()), batch_size=WRITE_BATCH, ignore_conflicts=True
-        )
+                fresh[target] = (parent.pk, type_, target, optional)
+        _insert_sources(location, list(fresh.values()), self.run.id)
         for chunk in _chunks(revisit, WRITE_BATCH):
             Source.objects.filter(location=location, target__in=chunk).update(
-                discovered_run_id=self.run.id
+                discovered_run_id=self.run.id, queued_run_id=self.run.id
             )
         self.run.record_errors(warnings[:50])
 
@@ -1055,7 +1104,7 @@ _ENTITY_COLUMNS = [
 _ENTITY_UPDATE = [c for c in _ENTITY_COLUMNS if c not in ("uid", "ref", "created_at")]
 
 
-def _upsert_entities(rows: list[Entity]) -> None:
+def _upsert_entities(rows: list[Entity]) -> dict[str, int]:
     """Insert or update entities by ref in bulk (INSERT … ON CONFLICT (ref) DO UPDATE).
 
     Rows are written as plain tuples, prepared the way each database's Django backend
@@ -1063,7 +1112,7 @@ def _upsert_entities(rows: list[Entity]) -> None:
     more than the database's own work at this volume.
     """
     if not rows:
-        return
+        return {}
     ops = connection.ops
     uid_field = Entity._meta.get_field("uid")
     location_field = Entity._meta.get_field("location")
@@ -1091,7 +1140,19 @@ def _upsert_entities(rows: list[Entity]) -> None:
         )
         for row in rows
     ]
-    upsert_rows(Entity._meta.db_table, _ENTITY_COLUMNS, prepared, "ref", _ENTITY_UPDATE)
+    written = upsert_rows(
+        Entity._meta.db_table,
+        _ENTITY_COLUMNS,
+        prepared,
+        "ref",
+        _ENTITY_UPDATE,
+        returning="ref, id",
+    )
+    if written is None:  # SQLite: look the ids up
+        written = []
+        for chunk in _chunks([row.ref for row in rows], WRITE_BATCH):
+            written.extend(Entity.objects.filter(ref__in=chunk).values_list("ref", "id"))
+    return dict(written)
 
 
 # --------------------------------------------------------------------------------------------

@@ -69,7 +69,10 @@ class Source(models.Model):
     that fails to parse does not make its children look deleted.
     """
 
-    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="sources")
+    # No separate index: the (location, target) unique constraint serves location lookups.
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="sources", db_index=False
+    )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
@@ -83,6 +86,8 @@ class Source(models.Model):
     # hash alone cannot tell that nothing changed.
     has_placeholders = models.BooleanField(default=False)
     discovered_run_id = models.BigIntegerField(null=True, blank=True)
+    # The run that still has to read this source; cleared once read (the run's work queue).
+    queued_run_id = models.BigIntegerField(null=True, blank=True)
     processed_run_id = models.BigIntegerField(null=True, blank=True)
     parsed_run_id = models.BigIntegerField(null=True, blank=True)
     last_read_at = models.DateTimeField(null=True, blank=True)
@@ -96,8 +101,9 @@ class Source(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=("location", "discovered_run_id", "processed_run_id"),
-                name="catalog_source_queue",
+                fields=("queued_run_id", "id"),
+                name="catalog_source_queued",
+                condition=models.Q(queued_run_id__isnull=False),
             ),
             models.Index(fields=("parsed_run_id",), name="catalog_source_parsed_run"),
         ]
@@ -133,8 +139,8 @@ class Entity(models.Model):
 
     uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     # kind:namespace/name lower-cased: names are unique per kind and namespace ignoring case.
-    ref = models.CharField(max_length=255, unique=True)
-    kind = models.CharField(max_length=63, db_index=True)  # lower-cased
+    ref = models.CharField(max_length=255)  # unique by constraint (no LIKE index needed)
+    kind = models.CharField(max_length=63)  # lower-cased
     namespace = models.CharField(max_length=63)
     name = models.CharField(max_length=63)
     body = models.JSONField()
@@ -142,7 +148,12 @@ class Entity(models.Model):
     generation = models.PositiveIntegerField(default=1)
     etag = models.CharField(max_length=64)
     location = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="entities"
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="entities",
+        db_index=False,  # (location, last_run_id) serves it
     )
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="entities"
@@ -161,9 +172,10 @@ class Entity(models.Model):
 
     class Meta:
         verbose_name_plural = "entities"
+        # Every index costs each of 100,000 upserts: only what queries use.
+        constraints = [models.UniqueConstraint(fields=("ref",), name="catalog_entity_unique_ref")]
         indexes = [
             models.Index(fields=("location", "last_run_id"), name="catalog_entity_loc_run"),
-            models.Index(fields=("source",), name="catalog_entity_source"),
             models.Index(fields=("kind", "namespace", "name"), name="catalog_entity_kind_ns_name"),
             models.Index(
                 fields=("orphan",), name="catalog_entity_orphan", condition=Q(orphan=True)
@@ -198,7 +210,6 @@ class Relation(models.Model):
         indexes = [
             models.Index(fields=("source_ref", "type"), name="catalog_rel_source"),
             models.Index(fields=("target_ref", "type"), name="catalog_rel_target"),
-            models.Index(fields=("originating",), name="catalog_rel_originating"),
         ]
 
     def __str__(self) -> str:
@@ -262,6 +273,7 @@ class IngestionRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    discovered_at = models.DateTimeField(null=True, blank=True)  # root sources listed
     active_lanes = models.PositiveIntegerField(default=0)
     sources_total = models.PositiveIntegerField(default=0)
     sources_done = models.PositiveIntegerField(default=0)
@@ -296,11 +308,13 @@ class IngestionRun(models.Model):
             return None
         return (self.finished_at or timezone.now()) - self.started_at
 
-    def add_counts(self, **counts: int) -> None:
-        """Add to the run's counters atomically (several lanes may report at once)."""
-        IngestionRun.objects.filter(pk=self.pk).update(
-            **{name: F(name) + value for name, value in counts.items() if value}
-        )
+    def add_counts(self, also_set: dict[str, object] | None = None, **counts: int) -> None:
+        """Add to the run's counters atomically (several lanes may report at once), and set
+        the fields in also_set in the same statement."""
+        changes = {name: F(name) + value for name, value in counts.items() if value}
+        changes.update(also_set or {})
+        if changes:
+            IngestionRun.objects.filter(pk=self.pk).update(**changes)
 
     def record_errors(self, errors: list[dict]) -> None:
         """Append errors to the run, keeping the first MAX_RECORDED_ERRORS in full."""

@@ -84,7 +84,7 @@ def test_it_locates_fields_by_path():
     (doc,) = parse("metadata:\n  name: a\n  tags:\n    - x\n    - y\nspec: {}\n")
     assert doc.line_of("metadata.tags[1]") == 5
     assert doc.line_of("spec") == 6
-    assert doc.line_of("spec.owner") == 6  # missing fields point at their parent
+    assert doc.line_of("spec.owner") == 6  # missing fields point at their parent's key
 
 
 def test_bad_utf8_names_its_line():

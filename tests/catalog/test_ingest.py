@@ -165,7 +165,7 @@ def test_an_invalid_document_keeps_the_last_valid_version_and_says_why(
     (error,) = [e for e in second.errors if e["level"] == "error"]
     assert error["location"] == f"file:{path}"
     assert (error["document"], error["field"]) == (1, "spec.lifecycle")
-    assert error["line"] == 6  # the spec: mapping, where lifecycle belongs
+    assert error["line"] == 5  # the `spec:` line, where lifecycle belongs
     # the other document of the same file is ingested normally
     assert relations("component:default/b") == {("ownedBy", "group:default/team-z")}
     assert second.status == RunStatus.SUCCEEDED
