@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,9 @@ def _pool_worker() -> None:
         except Exception:
             logger.exception("background task %s%r failed", getattr(task, "name", task), args)
         finally:
-            close_old_connections()
+            # A pool thread holds no connection between tasks: idle threads must not keep
+            # database sessions (or SQLite locks) open for the life of the process.
+            connections.close_all()
             _pool_queue.task_done()
 
 

@@ -43,7 +43,7 @@ def worker(transactional_db, settings, configure, tmp_path) -> Iterator[subproce
         pytest.fail(f"Redis is needed for this test and is not answering at {BROKER_URL}: {exc}")
     settings.GREENROOM_TASKS_INLINE = False
     settings.CELERY_BROKER_URL = BROKER_URL
-    celery_app.conf.broker_url = BROKER_URL
+    use_broker(BROKER_URL)
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
@@ -89,6 +89,16 @@ def worker(transactional_db, settings, configure, tmp_path) -> Iterator[subproce
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+def use_broker(url: str, **options: object) -> None:
+    """Point this process's Celery app at url, with fresh connections and given options."""
+    # Forget (never close) the producer pool: kombu shares pools per URL process-wide, and a
+    # closed one would break every later send to that URL.
+    celery_app._pool = None
+    celery_app.conf.broker_url = url
+    celery_app.conf.broker_connection_timeout = options.get("timeout", 4)
+    celery_app.conf.broker_connection_max_retries = options.get("retries", 100)
 
 
 def wait_for(run: IngestionRun, timeout: float = 60) -> IngestionRun:
@@ -148,17 +158,31 @@ def test_a_broker_that_does_not_answer_leaves_the_run_pending_for_repair(
     # given
     settings.GREENROOM_TASKS_INLINE = False
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
-    celery_app.conf.broker_connection_timeout = 1
-    celery_app.conf.broker_connection_max_retries = 0
+    use_broker("redis://127.0.0.1:1/0", timeout=1, retries=0)
     try:
         # when
         _location, run = ingest.register_location("file", str(write_file("a.yaml", component("a"))))
     finally:
-        celery_app.conf.broker_url = BROKER_URL
-        celery_app.pool.force_close_all()
+        use_broker(BROKER_URL)
 
     # then: the registration is kept, and the scheduler re-sends it later
     run.refresh_from_db()
     assert run.status == RunStatus.PENDING
     assert not Entity.objects.filter(kind="component").exists()
+
+
+def test_register_wait_blocks_until_the_worker_has_ingested(worker, write_file):
+    # given
+    import io
+
+    from django.core.management import call_command
+
+    path = write_file("a.yaml", component("a") + "---\n" + component("b"))
+    out = io.StringIO()
+
+    # when
+    call_command("catalog", "register", str(path), "--wait", "--timeout", "60", stdout=out)
+
+    # then
+    assert "2 added" in out.getvalue()
+    assert Entity.objects.filter(kind="component").count() == 2

@@ -482,3 +482,46 @@ def test_registering_the_same_target_twice_is_refused(register, write_file):
 def test_registration_targets_are_checked(transactional_db, configure, type_, target, message):
     with pytest.raises(ingest.InvalidTarget, match=message):
         ingest.register_location(type_, target)
+
+
+def test_an_optional_target_that_is_missing_is_not_an_error(register, write_file):
+    # given
+    path = write_file(
+        "all.yaml",
+        """
+        apiVersion: backstage.io/v1alpha1
+        kind: Location
+        metadata: {name: maybe}
+        spec:
+          presence: optional
+          targets: [./not-yet.yaml, ./there.yaml]
+        """,
+    )
+    write_file("there.yaml", component("there"))
+
+    # when
+    run = register(path)
+
+    # then
+    assert run.error_count == 0 and run.status == RunStatus.SUCCEEDED
+    assert Entity.objects.filter(ref="component:default/there").exists()
+
+
+def test_a_required_target_that_is_missing_is_reported_on_its_file(register, write_file):
+    # given
+    path = write_file(
+        "all.yaml",
+        """
+        apiVersion: backstage.io/v1alpha1
+        kind: Location
+        metadata: {name: strict}
+        spec: {targets: [./not-yet.yaml]}
+        """,
+    )
+
+    # when
+    run = register(path)
+
+    # then
+    (error,) = [e for e in run.errors if e["level"] == "error"]
+    assert error["location"].endswith("not-yet.yaml") and "file not found" in error["message"]
