@@ -68,6 +68,8 @@ PROCESSING_ERROR = "backstage.io/catalog-processing"
 SERVER_SET_METADATA = ("uid", "etag", "generation")
 
 BATCH_SOURCES = 500
+DISCOVERY_CHUNK = 2000
+LANE_WAIT_SECONDS = 0.3
 WRITE_BATCH = 2000
 STALE_RUN_AFTER = timedelta(minutes=10)
 REDISPATCH_PENDING_AFTER = timedelta(seconds=60)
@@ -264,10 +266,10 @@ def _repair_runs(now: Any) -> None:
         _send(tasks.start_run_task, run)
 
 
-def _send(task: Any, run: IngestionRun) -> None:
+def _send(task: Any, run: IngestionRun, countdown: float = 0.0) -> None:
     from portal import background
 
-    background.dispatch(task, run.pk, priority=run.priority)
+    background.dispatch(task, run.pk, priority=run.priority, countdown=countdown)
 
 
 def _retry_conflicts(refs: Iterable[str]) -> None:
@@ -294,9 +296,11 @@ def _retry_conflicts(refs: Iterable[str]) -> None:
 
 
 def start_run(run_id: int) -> None:
-    """Claim a pending run, discover its root sources and send its lanes."""
-    from catalog import tasks
+    """Claim a pending run, queue its root sources and open its lanes.
 
+    Lanes open as soon as the first chunk of new sources is committed, so reading and
+    parsing overlap with walking a large tree.
+    """
     now = timezone.now()
     claimed = IngestionRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
         status=RunStatus.RUNNING, started_at=now, heartbeat_at=now
@@ -306,23 +310,35 @@ def start_run(run_id: int) -> None:
     run = IngestionRun.objects.select_related("location", "source").get(pk=run_id)
     config = get_config()
     try:
-        with transaction.atomic():
-            if run.source_id is None:
-                _write_location_entity(run)
-                discovered = _discover_roots(run, config)
-            else:
-                discovered = Source.objects.filter(pk=run.source_id).update(
+        if run.source_id is not None:
+            with transaction.atomic():
+                Source.objects.filter(pk=run.source_id).update(
                     discovered_run_id=run.id, queued_run_id=run.id
                 )
-            lanes = max(1, min(settings.GREENROOM_INGEST_LANES, -(-discovered // BATCH_SOURCES)))
-            IngestionRun.objects.filter(pk=run.id).update(
-                sources_total=discovered, active_lanes=lanes, discovered_at=timezone.now()
-            )
-            for _ in range(lanes):
-                _send(tasks.process_lane_task, run)
+                _open_lanes(run, 1)
+                _mark_discovered(run)
+            return
+        with transaction.atomic():
+            _write_location_entity(run)
+        _discover_roots(run, config)
     except Exception as exc:
         logger.exception("run %s could not start", run_id)
         _finish(run, RunStatus.FAILED, failure=f"{exc.__class__.__name__}: {exc}")
+
+
+def _open_lanes(run: IngestionRun, lanes: int) -> None:
+    """Send the run's lanes (once its queue has work), within the caller's transaction."""
+    from catalog import tasks
+
+    IngestionRun.objects.filter(pk=run.pk).update(active_lanes=lanes)
+    for _ in range(lanes):
+        _send(tasks.process_lane_task, run)
+
+
+def _mark_discovered(run: IngestionRun) -> None:
+    """Record that the run's root sources are all queued (lanes may now finish)."""
+    total = Source.objects.filter(location_id=run.location_id, discovered_run_id=run.id).count()
+    IngestionRun.objects.filter(pk=run.pk).update(sources_total=total, discovered_at=timezone.now())
 
 
 def _write_location_entity(run: IngestionRun) -> None:
@@ -360,38 +376,67 @@ def _write_location_entity(run: IngestionRun) -> None:
     _upsert_entities([entity])
 
 
-def _discover_roots(run: IngestionRun, config: CatalogConfig) -> int:
-    """Stamp the location's root sources with the run; return how many sources it has now.
+def _discover_roots(run: IngestionRun, config: CatalogConfig) -> None:
+    """Queue the location's root sources for the run, committing new ones in chunks.
 
     If the root cannot be listed, every source the location had is carried over, so a
     folder that is briefly unreadable does not orphan its entities.
     """
     location = run.location
-    if location.type == LocationType.URL:
-        targets = [location.target]
-    else:
-        try:
-            targets = readers.expand_file_target(location.target, config)
-        except readers.ReadError as exc:
-            targets = []
-            run.record_errors([_error(location.key, None, None, "", exc.message)])
-        if not targets:
+    known = dict(Source.objects.filter(location=location).values_list("target", "id"))
+    seen: set[str] = set()
+    fresh: list[str] = []
+    lanes_open = False
+
+    def commit_fresh() -> None:
+        nonlocal lanes_open
+        with transaction.atomic():
+            _insert_sources(location, [(None, location.type, t, False) for t in fresh], run.id)
+            if not lanes_open:
+                _open_lanes(run, settings.GREENROOM_INGEST_LANES)
+                lanes_open = True
+        fresh.clear()
+
+    try:
+        targets = (
+            [location.target]
+            if location.type == LocationType.URL
+            else readers.iter_file_target(location.target, config)
+        )
+        for target in targets:
+            seen.add(target)
+            if target not in known:
+                fresh.append(target)
+                if len(fresh) >= DISCOVERY_CHUNK:
+                    commit_fresh()
+    except readers.ReadError as exc:
+        run.record_errors([_error(location.key, None, None, "", exc.message)])
+        seen.clear()
+    if fresh:
+        commit_fresh()
+
+    queue = {"discovered_run_id": run.id, "queued_run_id": run.id}
+    with transaction.atomic():
+        if not seen:
             if location.presence != "optional":
                 run.record_errors(
                     [_error(location.key, None, None, "", f"{location.target}: no file matches")]
                 )
-            return Source.objects.filter(location=location).update(
-                discovered_run_id=run.id, queued_run_id=run.id
-            )
-    known = dict(Source.objects.filter(location=location).values_list("target", "id"))
-    _insert_sources(
-        location, [(None, location.type, t, False) for t in targets if t not in known], run.id
-    )
-    for chunk in _chunks([known[t] for t in targets if t in known], WRITE_BATCH):
-        Source.objects.filter(pk__in=chunk).update(
-            discovered_run_id=run.id, queued_run_id=run.id, parent=None
-        )
-    return Source.objects.filter(location=location, discovered_run_id=run.id).count()
+            Source.objects.filter(location=location).update(**queue)
+        else:
+            matched = [known[t] for t in seen if t in known]
+            unmatched = [source_id for target, source_id in known.items() if target not in seen]
+            # One statement either way: name the few that match, or all but the few that don't.
+            if len(matched) <= len(unmatched) or len(unmatched) > WRITE_BATCH:
+                for chunk in _chunks(matched, WRITE_BATCH):
+                    Source.objects.filter(pk__in=chunk).update(**queue, parent=None)
+            elif matched:
+                Source.objects.filter(location=location).exclude(pk__in=unmatched).update(
+                    **queue, parent=None
+                )
+        if not lanes_open:
+            _open_lanes(run, settings.GREENROOM_INGEST_LANES)
+        _mark_discovered(run)
 
 
 # --------------------------------------------------------------------------------------------
@@ -406,6 +451,9 @@ def process_lane(run_id: int) -> None:
     run = IngestionRun.objects.select_related("location").filter(pk=run_id).first()
     if run is None or run.status != RunStatus.RUNNING:
         return
+    # Read before claiming: if discovery had finished then, its last sources are visible
+    # to the claim below, so an empty claim really means the run is out of work.
+    discovery_done = run.discovered_at is not None
     config = get_config()
     with transaction.atomic():
         batch = list(
@@ -423,6 +471,9 @@ def process_lane(run_id: int) -> None:
             _process_batch_safely(run, config, batch)
     if batch:
         _send(tasks.process_lane_task, run)
+        return
+    if not discovery_done:
+        _send(tasks.process_lane_task, run, countdown=LANE_WAIT_SECONDS)
         return
     with transaction.atomic():
         locked = IngestionRun.objects.select_for_update().get(pk=run.pk)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlparse
@@ -213,19 +214,19 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
-def expand_file_target(target: str, config: CatalogConfig) -> list[str]:
-    """Return the files a file target names: itself, or what its glob matches, sorted.
+def iter_file_target(target: str, config: CatalogConfig) -> Iterator[str]:
+    """Yield the files a file target names: itself, or what its glob matches, as found.
 
     Globs are walked with scandir: hidden files and folders are skipped, symbolic links to
     folders are not followed, and a linked file counts only if it resolves inside the
-    allowlist.
+    allowlist. Raises ReadError (at the first step) for a root outside the allowlist.
     """
     if not any(ch in target for ch in "*?["):
-        return [target]
+        yield target
+        return
     root = check_glob_root(target, config)
     matcher = _glob_regex(target[len(root) :].lstrip("/"))
     guard = PathGuard(config)
-    found: list[str] = []
     pending = [root]
     while pending:
         folder = pending.pop()
@@ -243,8 +244,7 @@ def expand_file_target(target: str, config: CatalogConfig) -> list[str]:
                 continue
             if entry.is_symlink() and not guard.allowed(entry.path):
                 continue
-            found.append(entry.path)
-    return sorted(found)
+            yield entry.path
 
 
 def resolve_child_target(base_type: str, base_target: str, target: str) -> tuple[str, str]:

@@ -42,25 +42,31 @@ def mode() -> str:
     return "celery" if settings.CELERY_BROKER_URL else "embedded"
 
 
-def dispatch(task: Any, *args: Any, priority: bool = False) -> None:
+def dispatch(task: Any, *args: Any, priority: bool = False, countdown: float = 0.0) -> None:
     """Run task(*args) in the background once the current transaction commits.
 
     With Celery, a broker that does not answer is logged, not raised: the work is already
     recorded in the database, and the scheduler re-sends what stayed pending.
     """
-    transaction.on_commit(lambda: _send(task, args, priority), robust=mode() == "celery")
+    transaction.on_commit(lambda: _send(task, args, priority, countdown), robust=mode() == "celery")
 
 
-def _send(task: Any, args: tuple[Any, ...], priority: bool) -> None:
+def _send(task: Any, args: tuple[Any, ...], priority: bool, countdown: float = 0.0) -> None:
     current = mode()
     if current == "celery":
         base = queue_for(task.name)
-        task.apply_async(args=args, queue=f"{base}-priority" if priority else base)
+        task.apply_async(
+            args=args, queue=f"{base}-priority" if priority else base, countdown=countdown or None
+        )
     elif current == "inline":
-        _run_inline(task, args, priority)
+        _run_inline(task, args, priority)  # one thread: whatever it waits for is done first
     else:
         _ensure_pool()
-        _pool_queue.put((0 if priority else 1, next(_sequence), task, args))
+        item = (0 if priority else 1, next(_sequence), task, args)
+        if countdown:
+            threading.Timer(countdown, _pool_queue.put, args=(item,)).start()
+        else:
+            _pool_queue.put(item)
 
 
 def queue_for(task_name: str) -> str:

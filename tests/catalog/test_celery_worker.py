@@ -186,3 +186,22 @@ def test_register_wait_blocks_until_the_worker_has_ingested(worker, write_file):
     # then
     assert "2 added" in out.getvalue()
     assert Entity.objects.filter(kind="component").count() == 2
+
+
+def test_lanes_that_start_during_discovery_wait_for_all_of_it(worker, catalog_dir):
+    # given: more files than one discovery chunk, so lanes start while the walk goes on
+    count = ingest.DISCOVERY_CHUNK + 700
+    for index in range(count):
+        folder = catalog_dir / f"repo-{index}"
+        folder.mkdir()
+        (folder / "catalog-info.yaml").write_text(component(f"svc-{index}"))
+
+    # when
+    _location, run = ingest.register_location("file", str(catalog_dir / "**" / "*.yaml"))
+
+    # then: one finalize, after every file
+    run = wait_for(run, timeout=120)
+    assert run.status == RunStatus.SUCCEEDED
+    assert (run.sources_done, run.sources_total, run.added) == (count, count, count)
+    assert run.orphaned == 0 and run.error_count == 0
+    assert Entity.objects.filter(kind="component").count() == count
