@@ -10,6 +10,7 @@ commands that wait) runs them synchronously in the caller instead.
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import itertools
 import logging
 import os
@@ -160,9 +161,20 @@ def start_embedded_scheduler_if_serving() -> None:
     threading.Thread(target=_scheduler_loop, name="greenroom-scheduler", daemon=True).start()
 
 
-def _scheduler_loop() -> None:
+def resolve_task(name: str) -> Any:
+    """Return the Celery task registered under name, importing its module if need be.
+
+    Celery discovers tasks lazily (when a worker starts); a web process running the
+    embedded scheduler has to import them itself.
+    """
     from portal.celery import app
 
+    if name not in app.tasks:
+        importlib.import_module(name.rsplit(".", 1)[0])
+    return app.tasks[name]
+
+
+def _scheduler_loop() -> None:
     last_run: dict[str, float] = {}
     time.sleep(1.0)  # let start-up finish before the first tick
     while True:
@@ -172,7 +184,7 @@ def _scheduler_loop() -> None:
             if now - last_run.get(name, -interval) >= interval:
                 last_run[name] = now
                 try:
-                    task = app.tasks[entry["task"]]
+                    task = resolve_task(entry["task"])
                     _ensure_pool()
                     _pool_queue.put((0, next(_sequence), task, tuple(entry.get("args", ()))))
                 except Exception:
