@@ -97,26 +97,12 @@ def start_worker(args: argparse.Namespace) -> subprocess.Popen | None:
         return None
     import redis
 
+    from portal import background
+
     redis.Redis.from_url(args.broker).flushdb()
     log = (OUT / "worker.log").open("w")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--concurrency",
-            str(args.workers),
-            "-Q",
-            "ingest-priority,ingest,default-priority,default",
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
+        background.worker_command(args.workers, "WARNING"),
         cwd=ROOT,
         env=os.environ.copy(),
         stdout=log,

@@ -70,6 +70,31 @@ def _send(task: Any, args: tuple[Any, ...], priority: bool, countdown: float = 0
             _pool_queue.put(item)
 
 
+# A worker drains these in order (queue_order_strategy=priority): urgent work first.
+WORKER_QUEUES = "ingest-priority,ingest,default-priority,default"
+
+
+def worker_command(concurrency: int, loglevel: str = "INFO") -> list[str]:
+    """Return the argv that starts a Celery worker for every Greenroom queue."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "portal",
+        "worker",
+        "--concurrency",
+        str(concurrency),
+        "-Q",
+        WORKER_QUEUES,
+        "--loglevel",
+        loglevel,
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+
+
 def queue_for(task_name: str) -> str:
     """Return the queue CELERY_TASK_ROUTES gives a task (glob patterns), or "default"."""
     for pattern, route in settings.CELERY_TASK_ROUTES.items():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.db import connection
 
 from catalog import ingest
 from catalog.config import clear_config_cache
@@ -96,6 +97,15 @@ def refresh(transactional_db) -> Callable[[Location], IngestionRun]:
         return pending
 
     return run
+
+
+def subprocess_database_url() -> str:
+    """Return a DATABASE_URL that points a subprocess (worker, server) at the test database."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    return f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}"
 
 
 def entity(ref: str) -> Entity:

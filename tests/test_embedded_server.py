@@ -10,10 +10,9 @@ import time
 from pathlib import Path
 
 import requests
-from django.db import connection
 
 from catalog.models import Entity
-from tests.conftest import component
+from tests.conftest import component, subprocess_database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,13 +21,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def test_runserver_alone_ingests_static_locations_on_its_schedule(
@@ -40,7 +32,7 @@ def test_runserver_alone_ingests_static_locations_on_its_schedule(
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"},
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "DB_CONN_MAX_AGE": "0",
         "GREENROOM_CONFIG": str(config),
         "GREENROOM_SCHEDULER_TICK_SECONDS": "1",

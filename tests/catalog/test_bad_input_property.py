@@ -33,13 +33,12 @@ from typing import Any
 import pytest
 import yaml
 from django.conf import settings as django_settings
-from django.db import connection
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from catalog.choices import RunStatus
 from catalog.models import Entity, IngestionRun, Location
-from tests.conftest import component
+from tests.conftest import component, subprocess_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -940,13 +939,6 @@ def test_it_rejects_a_document_nested_too_deep(catalog, depth, style):
     assert_untouched(before)
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def refresh_in_a_worker_process(location: Location) -> subprocess.CompletedProcess[str]:
     """Refresh a location the way a worker does, in its own process, so that a crash of the
     YAML parser (a segfault) fails this test instead of killing the test run."""
@@ -959,7 +951,7 @@ def refresh_in_a_worker_process(location: Location) -> subprocess.CompletedProce
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "DB_CONN_MAX_AGE": "0",
         "GREENROOM_CONFIG": str(django_settings.GREENROOM_CONFIG),
         "GREENROOM_TASKS_INLINE": "true",

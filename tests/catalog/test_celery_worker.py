@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,26 +11,19 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings as django_settings
-from django.db import connection
 
 from catalog import ingest
 from catalog.choices import RunStatus, RunTrigger
 from catalog.models import Entity, IngestionRun, Location
+from portal import background
 from portal.celery import app as celery_app
-from tests.conftest import component, entity
+from tests.conftest import component, entity, subprocess_database_url
 from tests.httpserver import fake_host
 
 pytestmark = pytest.mark.celery_worker
 
 BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/13"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -46,30 +38,14 @@ def worker(transactional_db, settings, configure, tmp_path) -> Iterator[subproce
     use_broker(BROKER_URL)
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "DB_CONN_MAX_AGE": "0",
         "CELERY_BROKER_URL": BROKER_URL,
         "GREENROOM_CONFIG": str(django_settings.GREENROOM_CONFIG),
     }
     log = (tmp_path / "worker.log").open("w+")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--concurrency",
-            "1",
-            "-Q",
-            "ingest-priority,ingest,default-priority,default",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
+        background.worker_command(1),
         cwd=ROOT,
         env=env,
         stdout=log,
