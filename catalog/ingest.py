@@ -720,9 +720,9 @@ class BatchProcessor:
                 errors.append(problem)
                 if "entityRef" not in problem:
                     partial = True  # we cannot tell which entity it was: keep them all
+        # PARTIAL: some document could not be tied to an entity, so none of the file's
+        # entities may be taken for deleted (no orphaning from it this run).
         source.status = SourceStatus.PARTIAL if partial else SourceStatus.OK
-        if errors and not partial:
-            source.status = SourceStatus.OK
         self.source_errors[source.pk] = errors
         (self.partial if partial else self.parsed).append(source)
 
@@ -789,17 +789,15 @@ class BatchProcessor:
         return record
 
     def _discover_children(self, source: Source, spec: dict[str, Any]) -> None:
+        """Queue a Location entity's targets, resolved relative to the file that lists them."""
         targets = list(spec.get("targets") or [])
         if spec.get("target"):
             targets.insert(0, spec["target"])
         optional = spec.get("presence") == "optional"
-        type_ = spec.get("type")
         for target in targets:
             child_type, child_target = readers.resolve_child_target(
                 source.type, source.target, target
             )
-            if type_ in LocationType.values and "://" not in target:
-                child_type = type_ if type_ == source.type else child_type
             self.children.append((source, child_type, child_target, optional))
 
     # -- writing ------------------------------------------------------------------------------
