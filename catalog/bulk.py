@@ -94,8 +94,10 @@ def upsert_rows(
     update: Sequence[str],
     page_size: int = 2000,
     returning: str = "",
+    only_if: str = "",
 ) -> list[tuple[Any, ...]] | None:
-    """INSERT rows, updating `update` columns where the `conflict` column already exists.
+    """INSERT rows, updating `update` columns where the `conflict` column already exists
+    (and, with `only_if`, only where that SQL condition on the existing row holds).
 
     With `returning` (PostgreSQL only) return those columns of every written row; SQLite's
     executemany cannot, so it returns None and the caller looks them up.
@@ -105,6 +107,8 @@ def upsert_rows(
     names = ", ".join(columns)
     assignments = ", ".join(f"{c} = excluded.{c}" for c in update)
     suffix = f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
+    if only_if:
+        suffix += f" WHERE {only_if}"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             from psycopg2.extras import execute_values

@@ -853,6 +853,15 @@ class BatchProcessor:
             relation_owners.append(key)
 
         ids = _upsert_entities(rows)
+        for key in [k for k in relation_owners if k not in ids]:
+            # Another file of this location wrote it first, in a parallel lane.
+            self.counts["updated" if key in existing else "added"] -= 1
+            self._record_conflict(
+                self.built[key],
+                f"{key} is defined in two files of this location; the other definition "
+                f"was written first and wins over {self.built[key].where}",
+            )
+        relation_owners = [k for k in relation_owners if k in ids]
         for chunk in _chunks(unchanged_ids, WRITE_BATCH):
             Entity.objects.filter(pk__in=chunk).update(last_run_id=run.id, processed_at=self.now)
         self._write_relations(relation_owners, ids, existing)
@@ -904,6 +913,10 @@ class BatchProcessor:
             )
         else:
             return False
+        self._record_conflict(built, message)
+        return True
+
+    def _record_conflict(self, built: _Built, message: str) -> None:
         self.conflicts.append(
             EntityConflict(
                 ref=built.key, location=self.location, source=built.source, message=message
@@ -912,7 +925,6 @@ class BatchProcessor:
         self.source_errors.setdefault(built.source.pk, []).append(
             _error(built.source.key, None, None, "metadata.name", message, ref=built.key)
         )
-        return True
 
     def _write_relations(
         self, owner_keys: list[str], ids: dict[str, int], existing: dict[str, Entity]
@@ -1189,18 +1201,33 @@ def _upsert_entities(rows: list[Entity]) -> dict[str, int]:
         )
         for row in rows
     ]
+    table = Entity._meta.db_table
+    # Never overwrite an entity another file wrote in this same run: with lanes in parallel,
+    # two files of a location defining one new entity both reach this upsert, and the first
+    # must win as it does when they run one after the other (see _conflicts).
+    same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
     written = upsert_rows(
-        Entity._meta.db_table,
+        table,
         _ENTITY_COLUMNS,
         prepared,
         "ref",
         _ENTITY_UPDATE,
         returning="ref, id",
+        only_if=f"{table}.last_run_id {differs} excluded.last_run_id "
+        f"OR {table}.source_id {same} excluded.source_id",
     )
-    if written is None:  # SQLite: look the ids up
+    if written is None:  # SQLite: look up what now stands, and keep the rows that are ours
+        ours = {row.ref: row.source_id for row in rows}
         written = []
-        for chunk in _chunks([row.ref for row in rows], WRITE_BATCH):
-            written.extend(Entity.objects.filter(ref__in=chunk).values_list("ref", "id"))
+        for chunk in _chunks(list(ours), WRITE_BATCH):
+            written.extend(
+                (ref, entity_id)
+                for ref, entity_id, source_id in Entity.objects.filter(ref__in=chunk).values_list(
+                    "ref", "id", "source_id"
+                )
+                if source_id == ours[ref]
+            )
     return dict(written)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,13 +37,7 @@ def worker(transactional_db, settings, configure, tmp_path) -> Iterator[subproce
     settings.GREENROOM_TASKS_INLINE = False
     settings.CELERY_BROKER_URL = BROKER_URL
     use_broker(BROKER_URL)
-    env = {
-        **os.environ,
-        "DATABASE_URL": subprocess_database_url(),
-        "DB_CONN_MAX_AGE": "0",
-        "CELERY_BROKER_URL": BROKER_URL,
-        "GREENROOM_CONFIG": str(django_settings.GREENROOM_CONFIG),
-    }
+    env = worker_environment()
     log = (tmp_path / "worker.log").open("w+")
     process = subprocess.Popen(
         background.worker_command(1),
@@ -65,6 +60,18 @@ def worker(transactional_db, settings, configure, tmp_path) -> Iterator[subproce
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+def worker_environment(**extra: str) -> dict[str, str]:
+    """Return the environment of a Celery process that works on the test database."""
+    return {
+        **os.environ,
+        "DATABASE_URL": subprocess_database_url(),
+        "DB_CONN_MAX_AGE": "0",
+        "CELERY_BROKER_URL": BROKER_URL,
+        "GREENROOM_CONFIG": str(django_settings.GREENROOM_CONFIG),
+        **extra,
+    }
 
 
 def use_broker(url: str, **options: object) -> None:
@@ -181,3 +188,44 @@ def test_lanes_that_start_during_discovery_wait_for_all_of_it(worker, catalog_di
     assert (run.sources_done, run.sources_total, run.added) == (count, count, count)
     assert run.orphaned == 0 and run.error_count == 0
     assert Entity.objects.filter(kind="component").count() == count
+
+
+def test_celery_beat_schedules_refreshes_that_the_worker_runs(
+    worker, configure, write_file, tmp_path
+):
+    # given: a static location in the config, and beat ticking every second
+    static = write_file("static.yaml", component("scheduled-by-beat"))
+    configure(locations=[{"type": "file", "target": str(static)}])
+    log = (tmp_path / "beat.log").open("w+")
+    beat = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(tmp_path / "beat-schedule"),
+        ],
+        cwd=ROOT,
+        env=worker_environment(GREENROOM_SCHEDULER_TICK_SECONDS="1"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        # when: nothing but time passes
+        deadline = time.monotonic() + 60
+        while not Entity.objects.filter(ref="component:default/scheduled-by-beat").exists():
+            assert beat.poll() is None, (tmp_path / "beat.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "beat.log").read_text()
+            time.sleep(0.3)
+
+        # then: the location beat's schedule created is registered from the config
+        assert Location.objects.get(target=str(static)).origin == "config"
+    finally:
+        beat.terminate()
+        beat.wait(timeout=20)
+        log.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from catalog import ingest, queries
 from catalog.choices import RunStatus
@@ -525,3 +526,40 @@ def test_a_required_target_that_is_missing_is_reported_on_its_file(register, wri
     # then
     (error,) = [e for e in run.errors if e["level"] == "error"]
     assert error["location"].endswith("not-yet.yaml") and "file not found" in error["message"]
+
+
+def test_a_file_cannot_overwrite_what_another_file_wrote_in_the_same_run(
+    transactional_db, configure, write_file
+):
+    # given: two files of one location defining one new entity, as two parallel lanes write
+    location = Location.objects.create(type="file", target=str(write_file("a.yaml", "")))
+    first, second = (
+        Source.objects.create(location=location, type="file", target=target)
+        for target in ("/first.yaml", "/second.yaml")
+    )
+
+    def row(source: Source, owner: str, run_id: int):
+        body = yaml.safe_load(component("x", owner=owner))
+        return ingest._entity_row(
+            "component:default/x",
+            body,
+            owner,
+            None,
+            location_id=location.pk,
+            source_id=source.pk,
+            run_id=run_id,
+            now=ingest.timezone.now(),
+        )
+
+    # when
+    won = ingest._upsert_entities([row(first, "team-first", run_id=7)])
+    lost = ingest._upsert_entities([row(second, "team-second", run_id=7)])
+
+    # then: the first stands, and the second learns it lost
+    assert list(won) == ["component:default/x"] and lost == {}
+    stored = entity("component:default/x")
+    assert stored.source_id == first.pk and stored.body["spec"]["owner"] == "team-first"
+
+    # and a later run may move it to the other file
+    assert ingest._upsert_entities([row(second, "team-second", run_id=8)])
+    assert entity("component:default/x").source_id == second.pk
