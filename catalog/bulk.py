@@ -7,10 +7,29 @@ These helpers write plain tuples: execute_values on PostgreSQL, executemany on S
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Write plain rows as fast as the database takes them: COPY on PostgreSQL (CSV, so any
+    text is quoted safely), insert_rows elsewhere. No conflict handling."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        insert_rows(table, columns, rows)
+        return
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer
+        )
 
 
 def insert_rows(

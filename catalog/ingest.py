@@ -37,7 +37,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from catalog import readers
-from catalog.bulk import insert_rows, update_rows, upsert_rows
+from catalog.bulk import copy_rows, insert_rows, update_rows, upsert_rows
 from catalog.choices import (
     LocationOrigin,
     LocationType,
@@ -935,7 +935,7 @@ class BatchProcessor:
         replaced = [ids[key] for key in owner_keys if key in existing]
         for chunk in _chunks(replaced, WRITE_BATCH):
             Relation.objects.filter(originating_id__in=chunk).delete()
-        insert_rows(
+        copy_rows(
             Relation._meta.db_table,
             ["originating_id", "source_ref", "type", "target_ref"],
             [

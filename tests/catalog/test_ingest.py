@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -563,3 +565,19 @@ def test_a_file_cannot_overwrite_what_another_file_wrote_in_the_same_run(
     # and a later run may move it to the other file
     assert ingest._upsert_entities([row(second, "team-second", run_id=8)])
     assert entity("component:default/x").source_id == second.pk
+
+
+def test_relation_targets_with_odd_characters_are_stored_exactly(register, write_file):
+    # given: references are free text after the kind and namespace
+    odd = 'team,"quoted"\tand\\slashed\nline'
+
+    descriptor = yaml.safe_load(component("a"))
+    descriptor["spec"]["owner"] = odd
+
+    # when: written as JSON, which is YAML too and quotes every character
+    run = register(write_file("a.yaml", json.dumps(descriptor)))
+
+    # then
+    assert run.error_count == 0
+    assert relations("component:default/a") == {("ownedBy", f"group:default/{odd.lower()}")}
+    assert Relation.objects.filter(source_ref=f"group:default/{odd.lower()}").exists()
