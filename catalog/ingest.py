@@ -181,6 +181,18 @@ def unregister_location(location: Location) -> int:
     return removed
 
 
+def delete_entity(entity: Entity) -> None:
+    """Delete an entity now, as `DELETE /entities/by-uid` does in Backstage.
+
+    If its file still defines it, the next refresh brings it back (with a new uid): the
+    file's hash is forgotten so that refresh parses it.
+    """
+    with transaction.atomic():
+        if entity.source_id is not None:
+            Source.objects.filter(pk=entity.source_id).update(content_hash="")
+        Entity.objects.filter(pk=entity.pk).delete_with_relations()
+
+
 def request_run(
     location: Location,
     trigger: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from catalog.descriptors import DescriptorError, decode, parse_documents
 from catalog.ingest import _error, _identify, check_document
 from catalog.models import Entity, EntityConflict, IngestionRun, Relation
 from catalog.readers import ReadError, read_file
+from catalog.serialization import backstage_entities
 
 
 def validate_file(path: Path) -> list[dict[str, Any]]:
@@ -119,3 +121,37 @@ def explain(ref: str) -> list[str]:
     relation_count = Relation.objects.filter(source_ref=ref).count()
     lines.append(f"  {relation_count} relations")
     return lines
+
+
+def _processing_parent(entity: Entity) -> Entity | None:
+    """Return the Location entity that led the catalog to this entity's file."""
+    if entity.source_id is None:
+        return None  # a location's own generated Location entity is a root
+    parent_source = entity.source.parent_id
+    if parent_source is not None:
+        return Entity.objects.filter(source_id=parent_source, kind="location").first()
+    location = entity.location
+    if location is None:
+        return None
+    name = "generated-" + hashlib.sha1(location.key.encode()).hexdigest()
+    return Entity.objects.filter(ref=f"location:default/{name}").first()
+
+
+def ancestry(entity: Entity) -> dict[str, Any]:
+    """Return Backstage's ancestry of an entity: it and the Location entities above it."""
+    chain: list[tuple[Entity, Entity | None]] = []
+    seen: set[str] = set()
+    current: Entity | None = entity
+    while current is not None and current.ref not in seen:
+        seen.add(current.ref)
+        parent = _processing_parent(current)
+        chain.append((current, parent))
+        current = parent
+    documents = backstage_entities([item for item, _ in chain])
+    return {
+        "rootEntityRef": entity.display_ref,
+        "items": [
+            {"entity": document, "parentEntityRefs": [parent.display_ref] if parent else []}
+            for document, (_, parent) in zip(documents, chain, strict=True)
+        ],
+    }

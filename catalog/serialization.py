@@ -53,3 +53,23 @@ def iter_backstage_entities(queryset: QuerySet[Entity]) -> Iterator[dict[str, An
             return
         yield from backstage_entities(chunk)
         last_id = chunk[-1].id
+
+
+def project(document: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    """Return only the dotted paths in fields (Backstage's `fields`); all of it without."""
+    if not fields:
+        return document
+    result: dict[str, Any] = {}
+    for path in fields:
+        parts = path.split(".")
+        value: Any = document
+        for part in parts:
+            if not isinstance(value, dict) or part not in value:
+                break
+            value = value[part]
+        else:
+            target = result
+            for part in parts[:-1]:
+                target = target.setdefault(part, {})
+            target[parts[-1]] = value
+    return result

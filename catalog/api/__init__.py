@@ -1,0 +1,1 @@
+"""Backstage's catalog REST API, served under /api/catalog/."""

@@ -1,0 +1,1 @@
+"""Shared pieces of Greenroom's HTTP APIs (error envelope, permissions)."""

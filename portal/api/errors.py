@@ -1,0 +1,69 @@
+"""Errors in Backstage's shape, so clients written for Backstage read ours unchanged.
+
+{"error": {"name": "NotFoundError", "message": "…"},
+ "request": {"method": "GET", "url": "/entities/by-name/component/default/x"},
+ "response": {"statusCode": 404}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+# Backstage's error class names by status code (@backstage/errors).
+ERROR_NAMES = {
+    400: "InputError",
+    401: "AuthenticationError",
+    403: "NotAllowedError",
+    404: "NotFoundError",
+    405: "NotAllowedError",
+    409: "ConflictError",
+    413: "InputError",
+    415: "InputError",
+}
+
+
+def error_response(request: Any, status_code: int, message: str) -> Response:
+    """Return a Backstage-shaped error response."""
+    path = request.path
+    # Backstage reports URLs relative to the plugin's base (/api/catalog).
+    for prefix in ("/api/catalog",):
+        if path.startswith(prefix):
+            path = path[len(prefix) :] or "/"
+    query = request.META.get("QUERY_STRING")
+    return Response(
+        {
+            "error": {"name": ERROR_NAMES.get(status_code, "Error"), "message": message},
+            "request": {"method": request.method, "url": path + (f"?{query}" if query else "")},
+            "response": {"statusCode": status_code},
+        },
+        status=status_code,
+    )
+
+
+def _message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        return "; ".join(f"{key}: {_message(value)}" for key, value in detail.items())
+    if isinstance(detail, list):
+        return "; ".join(_message(item) for item in detail)
+    return str(detail)
+
+
+def backstage_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler producing Backstage's error envelope."""
+    request = context["request"]
+    if isinstance(exc, Http404):
+        return error_response(request, 404, str(exc) or "Not found")
+    if isinstance(exc, exceptions.NotAuthenticated):
+        # Backstage answers a missing credential with 401, not DRF's session-auth 403.
+        return error_response(request, status.HTTP_401_UNAUTHORIZED, str(exc.detail))
+    if isinstance(exc, exceptions.APIException):
+        response = error_response(request, exc.status_code, _message(exc.detail))
+        if getattr(exc, "wait", None):
+            response["Retry-After"] = str(int(exc.wait))
+        return response
+    return exception_handler(exc, context)
