@@ -48,6 +48,7 @@ from catalog.choices import (
 )
 from catalog.config import CatalogConfig, get_config
 from catalog.descriptors import DescriptorError, Document, decode, parse_documents
+from catalog.filters import search_document
 from catalog.models import (
     Entity,
     EntityConflict,
@@ -66,6 +67,10 @@ ANNOTATION_ORIGIN = "backstage.io/managed-by-origin-location"
 ANNOTATION_ORPHAN = "backstage.io/orphan"
 PROCESSING_ERROR = "backstage.io/catalog-processing"
 SERVER_SET_METADATA = ("uid", "etag", "generation")
+
+# Part of every hash: bump it when what ingestion derives from a file changes (a new
+# column, the search document), and the next refresh re-derives every entity.
+FORMAT_VERSION = "2"
 
 BATCH_SOURCES = 500
 DISCOVERY_CHUNK = 2000
@@ -601,7 +606,7 @@ class _Built:
 
 def _hash_body(body: dict[str, Any]) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256((FORMAT_VERSION + canonical).encode()).hexdigest()
 
 
 def _error(
@@ -674,7 +679,9 @@ class BatchProcessor:
     # -- reading ------------------------------------------------------------------------------
 
     def process(self, batch: Sequence[Source]) -> None:
-        salt = (self.config.fingerprint + self.location.key + repr(self.location_kinds)).encode()
+        salt = (
+            FORMAT_VERSION + self.config.fingerprint + self.location.key + repr(self.location_kinds)
+        ).encode()
         for source in batch:
             source.processed_run_id = self.run.id
             source.last_read_at = self.now
@@ -1137,6 +1144,7 @@ def _entity_row(
         namespace=namespace,
         name=name,
         body=served,
+        search=search_document(served),
         content_hash=digest,
         generation=generation,
         etag=etag,
@@ -1160,6 +1168,7 @@ _ENTITY_COLUMNS = [
     "namespace",
     "name",
     "body",
+    "search",
     "content_hash",
     "generation",
     "etag",
@@ -1197,6 +1206,7 @@ def _upsert_entities(rows: list[Entity]) -> dict[str, int]:
             row.namespace,
             row.name,
             json.dumps(row.body, ensure_ascii=False, separators=(",", ":")),
+            json.dumps(row.search, ensure_ascii=False, separators=(",", ":")),
             row.content_hash,
             row.generation,
             row.etag,
@@ -1356,12 +1366,13 @@ def _handle_orphans(
                 **entity.body,
                 "metadata": {**entity.body["metadata"], "annotations": annotations},
             }
+            entity.search = search_document(entity.body)
             entity.orphan = True
             entity.orphaned_at = now
             entity.orphan_reason = reasons.get(entity.pk, "")
             rows.append(entity)
     Entity.objects.bulk_update(
-        rows, ["body", "orphan", "orphaned_at", "orphan_reason"], batch_size=500
+        rows, ["body", "search", "orphan", "orphaned_at", "orphan_reason"], batch_size=500
     )
     return 0
 

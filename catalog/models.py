@@ -144,6 +144,8 @@ class Entity(models.Model):
     namespace = models.CharField(max_length=63)
     name = models.CharField(max_length=63)
     body = models.JSONField()
+    # Lower-cased, flattened {key: [values]} for Backstage's filters (catalog/filters.py).
+    search = models.JSONField(default=dict)
     content_hash = models.CharField(max_length=64)
     generation = models.PositiveIntegerField(default=1)
     etag = models.CharField(max_length=64)

@@ -9,6 +9,7 @@ app_name = "catalog-api"
 _NAME = "<str:kind>/<str:namespace>/<str:name>"
 
 urlpatterns = [
+    path("entities", views.EntityListView.as_view(), name="entity-list"),
     path("entities/by-name/" + _NAME, views.EntityByNameView.as_view(), name="entity-by-name"),
     path(
         "entities/by-name/" + _NAME + "/ancestry",

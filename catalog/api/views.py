@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+from django.db.models.expressions import RawSQL
+from django.http import StreamingHttpResponse
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import ingest, lifecycle
+from catalog import filters, ingest, lifecycle
 from catalog.models import Entity, Location
 from catalog.refs import RefError, parse_ref, ref_key
 from catalog.serialization import backstage_entities, project
@@ -137,3 +143,104 @@ class LocationByEntityView(CatalogView):
         if entity.location is None:
             raise NotFound(f"No location found for entity {entity.display_ref}")
         return Response(_location_json(entity.location))
+
+
+class EntityListView(CatalogView):
+    """Backstage's legacy `GET /entities`: filter, fields, order, limit/offset/after.
+
+    Without a limit Backstage returns every match; here that list is streamed in chunks, so
+    the server never holds 100,000 entities in memory at once.
+    """
+
+    MAX_LIMIT = 10_000
+
+    def get(self, request: Request) -> Any:
+        params = request.query_params
+        try:
+            groups = filters.parse_filters(params.getlist("filter"))
+        except filters.FilterError as exc:
+            raise ValidationError(str(exc)) from None
+        fields = [f for p in params.getlist("fields") for f in p.split(",") if f.strip()]
+        offset = _non_negative_int(params, "offset", 0)
+        limit = _non_negative_int(params, "limit", None)
+        if params.get("after"):
+            offset = _decode_cursor(params["after"])
+        if limit is not None and limit > self.MAX_LIMIT:
+            raise ValidationError(f"limit must be at most {self.MAX_LIMIT}")
+
+        queryset = Entity.objects.all()
+        if groups:
+            sql, sql_params = filters.filter_sql(groups)
+            queryset = queryset.extra(where=[sql], params=sql_params)
+        order = params.getlist("order")
+        order_by: list[Any] = []
+        for item in order:
+            direction, _, field = item.partition(":")
+            if direction not in ("asc", "desc") or not field:
+                raise ValidationError(f"invalid order {item!r}: use asc:<field> or desc:<field>")
+            expression, expression_params = filters.order_sql(field)
+            column = RawSQL(expression, expression_params)
+            order_by.append(
+                column.desc(nulls_last=True) if direction == "desc" else column.asc(nulls_last=True)
+            )
+        queryset = queryset.order_by(*order_by, "ref")
+
+        if limit is None:
+            return StreamingHttpResponse(
+                _stream_json_array(queryset[offset:] if offset else queryset, fields),
+                content_type="application/json",
+            )
+        page = list(queryset[offset : offset + limit + 1])
+        documents = [project(d, fields) for d in backstage_entities(page[:limit])]
+        response = Response(documents)
+        if len(page) > limit:
+            query = request.GET.copy()
+            query["after"] = _encode_cursor(offset + limit)
+            query.pop("offset", None)
+            response["Link"] = f'<{request.path}?{query.urlencode()}>; rel="next"'
+        return response
+
+
+def _non_negative_int(params: Any, name: str, default: int | None) -> int | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ValidationError(f"{name} must not be negative")
+    return value
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(cursor.encode()))["offset"]
+        if not isinstance(offset, int) or offset < 0:
+            raise ValueError
+        return offset
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise ValidationError("after is not a cursor this server issued") from None
+
+
+def _stream_json_array(queryset: Any, fields: list[str]) -> Iterator[bytes]:
+    yield b"["
+    first = True
+    chunk_size = 1000
+    start = 0
+    while True:
+        chunk = list(queryset[start : start + chunk_size])
+        if not chunk:
+            break
+        for document in backstage_entities(chunk):
+            yield (b"" if first else b",") + json.dumps(
+                project(document, fields), separators=(",", ":"), ensure_ascii=False
+            ).encode()
+            first = False
+        start += chunk_size
+    yield b"]"
