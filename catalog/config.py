@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -182,7 +183,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> CatalogConfig:
     # Static file locations may always be read, with the folders they sit in.
     for location in locations:
         if location.type == LocationType.FILE:
-            paths.append(_glob_root(Path(location.target)))
+            paths.append(location_folder(location.target))
 
     return CatalogConfig(
         allowed_kinds=frozenset(allowed),
@@ -199,15 +200,24 @@ def parse_config(raw: dict[str, Any], path: Path) -> CatalogConfig:
     )
 
 
-def _glob_root(target: Path) -> Path:
-    """Return the folder a file target or glob lives in (the part before any wildcard)."""
-    parts = []
-    for part in target.parts:
-        if any(ch in part for ch in "*?["):
+def is_glob(target: str) -> bool:
+    """Return whether a file target has wildcards."""
+    return any(ch in target for ch in "*?[")
+
+
+def glob_root(target: str) -> str:
+    """Return the folder part of a glob before its first wildcard."""
+    fixed = []
+    for part in target.split("/"):
+        if is_glob(part):
             break
-        parts.append(part)
-    root = Path(*parts) if parts else Path("/")
-    return root.resolve() if root.is_dir() or root == target else root.parent.resolve()
+        fixed.append(part)
+    return "/".join(fixed) or "/"
+
+
+def location_folder(target: str) -> Path:
+    """Return the folder a file location reads below: its glob's root, or the file's folder."""
+    return Path(glob_root(target) if is_glob(target) else os.path.dirname(target)).resolve()
 
 
 @cache

@@ -46,7 +46,7 @@ from catalog.choices import (
     RunTrigger,
     SourceStatus,
 )
-from catalog.config import CatalogConfig, get_config
+from catalog.config import CatalogConfig, get_config, is_glob
 from catalog.descriptors import DescriptorError, Document, decode, parse_documents
 from catalog.filters import search_document
 from catalog.models import (
@@ -110,7 +110,7 @@ def check_target(type_: str, target: str, config: CatalogConfig | None = None) -
             readers.check_url(target, config)
         elif not os.path.isabs(target):
             raise InvalidTarget(f"{target}: file targets must be absolute paths")
-        elif any(ch in target for ch in "*?["):
+        elif is_glob(target):
             readers.check_glob_root(target, config)
         elif not readers.PathGuard(config).allowed(target):
             raise InvalidTarget(

@@ -19,7 +19,7 @@ import requests
 import yaml
 
 from catalog.choices import LocationType
-from catalog.config import CatalogConfig
+from catalog.config import CatalogConfig, glob_root, is_glob
 from catalog.descriptors import DescriptorError, _Loader
 
 PLACEHOLDER_KEYS = ("$text", "$json", "$yaml")
@@ -165,16 +165,6 @@ def read_target(
     return read_url(target, config)
 
 
-def glob_root(target: str) -> str:
-    """Return the folder part of a glob before its first wildcard."""
-    fixed = []
-    for part in target.split("/"):
-        if any(ch in part for ch in "*?["):
-            break
-        fixed.append(part)
-    return "/".join(fixed) or "/"
-
-
 def check_glob_root(target: str, config: CatalogConfig) -> str:
     """Return the glob's root folder if reading may happen below it, else raise ReadError."""
     root = glob_root(target)
@@ -221,7 +211,7 @@ def iter_file_target(target: str, config: CatalogConfig) -> Iterator[str]:
     folders are not followed, and a linked file counts only if it resolves inside the
     allowlist. Raises ReadError (at the first step) for a root outside the allowlist.
     """
-    if not any(ch in target for ch in "*?["):
+    if not is_glob(target):
         yield target
         return
     root = check_glob_root(target, config)

@@ -57,3 +57,20 @@ def test_bad_settings_name_the_file_and_the_setting(catalog, message):
         parse_config({"catalog": catalog}, HERE)
     assert str(raised.value).startswith(f"{HERE}: ")
     assert message in str(raised.value)
+
+
+def test_a_static_file_location_may_read_its_own_folder():
+    config = parse_config(
+        {
+            "catalog": {
+                "locations": [
+                    {"type": "file", "target": "cat/all.yaml"},
+                    {"type": "file", "target": "repos/**/catalog-info.yaml"},
+                ]
+            }
+        },
+        HERE,
+    )
+    assert config.path_allowed(Path("/srv/greenroom/cat/teams/a.yaml"))
+    assert config.path_allowed(Path("/srv/greenroom/repos/x/catalog-info.yaml"))
+    assert not config.path_allowed(Path("/srv/greenroom/other.yaml"))

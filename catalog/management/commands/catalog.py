@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from catalog import ingest, lifecycle
 from catalog.choices import LocationType
+from catalog.config import is_glob
 from catalog.models import Entity, IngestionRun, Location
 from catalog.refs import RefError, parse_ref
 from catalog.serialization import iter_backstage_entities
@@ -73,11 +74,8 @@ class Command(BaseCommand):
         target = options["target"]
         type_ = options["type"] or (LocationType.URL if "://" in target else LocationType.FILE)
         if type_ == LocationType.FILE:
-            target = (
-                str(Path(target).resolve())
-                if not any(c in target for c in "*?[")
-                else str(Path(target).absolute())
-            )
+            # A glob is made absolute, not resolved: resolving would treat `*` as a name.
+            target = str(Path(target).absolute() if is_glob(target) else Path(target).resolve())
         try:
             if options["wait"] and background.mode() == "embedded":
                 with background.inline_tasks():
