@@ -362,7 +362,7 @@ def _write_location_entity(run: IngestionRun) -> None:
     """Upsert the Location entity that stands for a registered location (Backstage's
     `generated-<sha1>` entity), so the location shows up in the catalog itself."""
     location = run.location
-    name = "generated-" + hashlib.sha1(location.key.encode()).hexdigest()
+    name = location.entity_name
     managed_by = "bootstrap:bootstrap" if location.origin == LocationOrigin.CONFIG else location.key
     body = {
         "apiVersion": "backstage.io/v1alpha1",

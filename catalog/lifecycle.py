@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -133,8 +132,7 @@ def _processing_parent(entity: Entity) -> Entity | None:
     location = entity.location
     if location is None:
         return None
-    name = "generated-" + hashlib.sha1(location.key.encode()).hexdigest()
-    return Entity.objects.filter(ref=f"location:default/{name}").first()
+    return Entity.objects.filter(ref=f"location:default/{location.entity_name}").first()
 
 
 def ancestry(entity: Entity) -> dict[str, Any]:

@@ -7,6 +7,7 @@ IngestionRun records one pass over a location for people and for progress.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import timedelta
 
@@ -55,6 +56,12 @@ class Location(models.Model):
     def key(self) -> str:
         """Return Backstage's `<type>:<target>` form, used in managed-by annotations."""
         return f"{self.type}:{self.target}"
+
+    @property
+    def entity_name(self) -> str:
+        """Return the name of the Location entity that stands for this location, as
+        Backstage generates it (`generated-<sha1 of type:target>`)."""
+        return "generated-" + hashlib.sha1(self.key.encode()).hexdigest()
 
     def latest_run(self) -> IngestionRun | None:
         """Return the most recent ingestion run of this location."""
