@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from django.db.models import QuerySet
@@ -44,15 +45,14 @@ def backstage_entities(entities: Sequence[Entity]) -> list[dict[str, Any]]:
 
 
 def iter_backstage_entities(queryset: QuerySet[Entity]) -> Iterator[dict[str, Any]]:
-    """Yield every entity of a queryset in API shape, EXPORT_CHUNK at a time (flat memory)."""
-    last_id = 0
-    queryset = queryset.order_by("id")
-    while True:
-        chunk = list(queryset.filter(id__gt=last_id)[:EXPORT_CHUNK])
-        if not chunk:
-            return
+    """Yield every entity of a queryset, in its order, in API shape.
+
+    One database cursor streams the rows (server-side on PostgreSQL), and relations are
+    attached EXPORT_CHUNK entities at a time, so memory stays flat for any catalog size.
+    """
+    rows = queryset.iterator(chunk_size=EXPORT_CHUNK)
+    while chunk := list(islice(rows, EXPORT_CHUNK)):
         yield from backstage_entities(chunk)
-        last_id = chunk[-1].id
 
 
 def project(document: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from catalog import filters, ingest, lifecycle
 from catalog.models import Entity, Location
 from catalog.refs import RefError, parse_ref, ref_key
-from catalog.serialization import backstage_entities, project
+from catalog.serialization import backstage_entities, iter_backstage_entities, project
 
 MAX_REFS = 10_000
 
@@ -230,17 +230,8 @@ def _decode_cursor(cursor: str) -> int:
 
 def _stream_json_array(queryset: Any, fields: list[str]) -> Iterator[bytes]:
     yield b"["
-    first = True
-    chunk_size = 1000
-    start = 0
-    while True:
-        chunk = list(queryset[start : start + chunk_size])
-        if not chunk:
-            break
-        for document in backstage_entities(chunk):
-            yield (b"" if first else b",") + json.dumps(
-                project(document, fields), separators=(",", ":"), ensure_ascii=False
-            ).encode()
-            first = False
-        start += chunk_size
+    for index, document in enumerate(iter_backstage_entities(queryset)):
+        yield (b"," if index else b"") + json.dumps(
+            project(document, fields), separators=(",", ":"), ensure_ascii=False
+        ).encode()
     yield b"]"

@@ -112,7 +112,7 @@ class Command(BaseCommand):
     def do_export(self, options: dict[str, Any]) -> None:
         out = self.stdout._out if hasattr(self.stdout, "_out") else sys.stdout
         try:
-            for document in iter_backstage_entities(Entity.objects.all()):
+            for document in iter_backstage_entities(Entity.objects.order_by("id")):
                 out.write(json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n")
         except BrokenPipeError:  # `catalog export | head` is fine
             sys.stderr.close()
