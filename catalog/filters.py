@@ -105,13 +105,18 @@ def _condition(key: str, value: str | None) -> tuple[str, list[Any]]:
         if value is None:
             return f"{table}.search ? %s", [key]
         return f"{table}.search @> %s::jsonb", [json.dumps({key: [value]})]
-    path = '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    path = _json_path(key)
     if value is None:
         return f"json_type({table}.search, %s) IS NOT NULL", [path]
     return (
         f"EXISTS (SELECT 1 FROM json_each({table}.search, %s) WHERE json_each.value = %s)",
         [path, value],
     )
+
+
+def _json_path(key: str) -> str:
+    """Return SQLite's JSON path to a top-level key of the search document (keys hold dots)."""
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def filter_sql(groups: list[list[tuple[str, str | None]]]) -> tuple[str, list[Any]]:
@@ -134,5 +139,5 @@ def order_sql(field: str) -> tuple[str, list[Any]]:
     key = field.lower()
     if connection.vendor == "postgresql":
         return f"({table}.search -> %s ->> 0)", [key]
-    path = '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"[0]'
+    path = _json_path(key) + "[0]"
     return f"json_extract({table}.search, %s)", [path]
