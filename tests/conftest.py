@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from django.db import connection
+from rest_framework.test import APIClient
 
 from catalog import ingest
 from catalog.config import clear_config_cache
@@ -31,6 +32,12 @@ ALL_KINDS = [
 def _inline_tasks(settings: pytest.FixtureRequest) -> None:
     """Run background tasks synchronously unless a test asks for a real worker."""
     settings.GREENROOM_TASKS_INLINE = True
+
+
+@pytest.fixture
+def api() -> APIClient:
+    """A client for Greenroom's JSON APIs (not signed in)."""
+    return APIClient()
 
 
 @pytest.fixture

@@ -6,18 +6,12 @@ import uuid
 
 import pytest
 from django.contrib.auth.models import User
-from rest_framework.test import APIClient
 
 from catalog import ingest
 from catalog.models import Entity, Location, Relation
 from tests.conftest import component, entity
 
 API = "/api/catalog"
-
-
-@pytest.fixture
-def client() -> APIClient:
-    return APIClient()
 
 
 @pytest.fixture
@@ -45,9 +39,9 @@ def assert_backstage_error(response, status: int, name: str, url: str) -> None:
     assert body["response"] == {"statusCode": status}
 
 
-def test_by_name_returns_the_entity_with_relations(client, catalog):
+def test_by_name_returns_the_entity_with_relations(api, catalog):
     # when (names compare case-insensitively, as in Backstage)
-    response = client.get(f"{API}/entities/by-name/component/default/svc-a")
+    response = api.get(f"{API}/entities/by-name/component/default/svc-a")
 
     # then
     assert response.status_code == 200
@@ -58,46 +52,46 @@ def test_by_name_returns_the_entity_with_relations(client, catalog):
     assert body["kind"] == "Component" and body["spec"]["owner"] == "team-a"
 
 
-def test_by_name_404_is_backstage_shaped(client, catalog):
-    response = client.get(f"{API}/entities/by-name/component/default/nope")
+def test_by_name_404_is_backstage_shaped(api, catalog):
+    response = api.get(f"{API}/entities/by-name/component/default/nope")
     assert_backstage_error(
         response, 404, "NotFoundError", "/entities/by-name/component/default/nope"
     )
     assert "No entity named 'nope'" in response.json()["error"]["message"]
 
 
-def test_by_uid_finds_and_misses(client, catalog):
+def test_by_uid_finds_and_misses(api, catalog):
     uid = entity("component:default/b").uid
-    assert client.get(f"{API}/entities/by-uid/{uid}").json()["metadata"]["name"] == "b"
+    assert api.get(f"{API}/entities/by-uid/{uid}").json()["metadata"]["name"] == "b"
     missing = uuid.uuid4()
     assert_backstage_error(
-        client.get(f"{API}/entities/by-uid/{missing}"),
+        api.get(f"{API}/entities/by-uid/{missing}"),
         404,
         "NotFoundError",
         f"/entities/by-uid/{missing}",
     )
     assert_backstage_error(
-        client.get(f"{API}/entities/by-uid/not-a-uuid"),
+        api.get(f"{API}/entities/by-uid/not-a-uuid"),
         404,
         "NotFoundError",
         "/entities/by-uid/not-a-uuid",
     )
 
 
-def test_delete_by_uid_needs_a_signed_in_user(client, catalog):
+def test_delete_by_uid_needs_a_signed_in_user(api, catalog):
     uid = entity("component:default/b").uid
-    response = client.delete(f"{API}/entities/by-uid/{uid}")
+    response = api.delete(f"{API}/entities/by-uid/{uid}")
     assert_backstage_error(response, 401, "AuthenticationError", f"/entities/by-uid/{uid}")
     assert Entity.objects.filter(uid=uid).exists()
 
 
-def test_delete_by_uid_removes_it_until_its_file_brings_it_back(client, catalog):
+def test_delete_by_uid_removes_it_until_its_file_brings_it_back(api, catalog):
     # given
-    client.force_login(User.objects.create_user("alice"))
+    api.force_login(User.objects.create_user("alice"))
     old = entity("component:default/b")
 
     # when
-    response = client.delete(f"{API}/entities/by-uid/{old.uid}")
+    response = api.delete(f"{API}/entities/by-uid/{old.uid}")
 
     # then: gone now, with the relations it declared (svc-a's "dependsOn b" is svc-a's)
     assert response.status_code == 204
@@ -111,12 +105,12 @@ def test_delete_by_uid_removes_it_until_its_file_brings_it_back(client, catalog)
     assert back.uid != old.uid
 
     # deleting what does not exist is still 204
-    assert client.delete(f"{API}/entities/by-uid/{uuid.uuid4()}").status_code == 204
+    assert api.delete(f"{API}/entities/by-uid/{uuid.uuid4()}").status_code == 204
 
 
-def test_by_refs_keeps_input_order_with_nulls_and_projects_fields(client, catalog):
+def test_by_refs_keeps_input_order_with_nulls_and_projects_fields(api, catalog):
     # when
-    response = client.post(
+    response = api.post(
         f"{API}/entities/by-refs",
         {
             "entityRefs": [
@@ -151,19 +145,19 @@ def test_by_refs_keeps_input_order_with_nulls_and_projects_fields(client, catalo
         {"entityRefs": [], "fields": "kind"},
     ],
 )
-def test_by_refs_bad_input_is_a_400(client, catalog, body):
-    response = client.post(f"{API}/entities/by-refs", body, format="json")
+def test_by_refs_bad_input_is_a_400(api, catalog, body):
+    response = api.post(f"{API}/entities/by-refs", body, format="json")
     assert_backstage_error(response, 400, "InputError", "/entities/by-refs")
 
 
-def test_by_refs_refuses_malformed_json(client, catalog):
-    response = client.post(f"{API}/entities/by-refs", "{not json", content_type="application/json")
+def test_by_refs_refuses_malformed_json(api, catalog):
+    response = api.post(f"{API}/entities/by-refs", "{not json", content_type="application/json")
     assert_backstage_error(response, 400, "InputError", "/entities/by-refs")
 
 
-def test_ancestry_walks_up_to_the_registered_location(client, catalog):
+def test_ancestry_walks_up_to_the_registered_location(api, catalog):
     # when
-    response = client.get(f"{API}/entities/by-name/component/default/b/ancestry")
+    response = api.get(f"{API}/entities/by-name/component/default/b/ancestry")
 
     # then
     assert response.status_code == 200
@@ -179,14 +173,14 @@ def test_ancestry_walks_up_to_the_registered_location(client, catalog):
     assert generated.startswith("generated-")
 
 
-def test_locations_are_listed_found_and_found_by_entity(client, catalog):
+def test_locations_are_listed_found_and_found_by_entity(api, catalog):
     location = Location.objects.get()
     expected = {"id": str(location.id), "type": "file", "target": location.target}
 
-    assert client.get(f"{API}/locations").json() == [{"data": expected}]
-    assert client.get(f"{API}/locations/{location.id}").json() == expected
-    assert client.get(f"{API}/locations/by-entity/component/default/b").json() == expected
+    assert api.get(f"{API}/locations").json() == [{"data": expected}]
+    assert api.get(f"{API}/locations/{location.id}").json() == expected
+    assert api.get(f"{API}/locations/by-entity/component/default/b").json() == expected
     missing = uuid.uuid4()
     assert_backstage_error(
-        client.get(f"{API}/locations/{missing}"), 404, "NotFoundError", f"/locations/{missing}"
+        api.get(f"{API}/locations/{missing}"), 404, "NotFoundError", f"/locations/{missing}"
     )

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
 
 from catalog.filters import search_document
 from tests.conftest import component
 
 API = "/api/catalog/entities"
-
-
-@pytest.fixture
-def client() -> APIClient:
-    return APIClient()
 
 
 @pytest.fixture
@@ -39,12 +33,12 @@ def names(response) -> list[str]:
     return [e["metadata"]["name"] for e in response.json()]
 
 
-def get(client, query: str):
-    return client.get(f"{API}?{query}" if query else API)
+def get(api, query: str):
+    return api.get(f"{API}?{query}" if query else API)
 
 
-def test_without_parameters_it_returns_every_entity(client, catalog):
-    response = get(client, "")
+def test_without_parameters_it_returns_every_entity(api, catalog):
+    response = get(api, "")
     body = b"".join(response.streaming_content)
     assert body.startswith(b"[") and body.count(b'"apiVersion"') == 5  # + the Location entity
 
@@ -65,30 +59,30 @@ def test_without_parameters_it_returns_every_entity(client, catalog):
         ("filter=spec.nothing=x", []),
     ],
 )
-def test_filters_follow_backstage_semantics(client, catalog, query, expected):
-    assert sorted(names(get(client, query + "&limit=50")), key=str.lower) == expected
+def test_filters_follow_backstage_semantics(api, catalog, query, expected):
+    assert sorted(names(get(api, query + "&limit=50")), key=str.lower) == expected
 
 
-def test_fields_project_each_entity(client, catalog):
-    response = get(client, "filter=kind=component&fields=metadata.name,spec.owner&limit=1")
+def test_fields_project_each_entity(api, catalog):
+    response = get(api, "filter=kind=component&fields=metadata.name,spec.owner&limit=1")
     assert response.json() == [{"metadata": {"name": "alpha"}, "spec": {"owner": "team-a"}}]
 
 
-def test_order_sorts_by_any_field(client, catalog):
+def test_order_sorts_by_any_field(api, catalog):
     query = "filter=kind=component&order=desc:spec.lifecycle&limit=10"
-    assert names(get(client, query)) == ["alpha", "Beta", "gamma"]  # production > exp > dep
+    assert names(get(api, query)) == ["alpha", "Beta", "gamma"]  # production > exp > dep
     query = "filter=kind=component&order=asc:metadata.name&limit=10"
-    assert names(get(client, query)) == ["alpha", "Beta", "gamma"]
+    assert names(get(api, query)) == ["alpha", "Beta", "gamma"]
 
 
-def test_limit_pages_with_a_next_link(client, catalog):
+def test_limit_pages_with_a_next_link(api, catalog):
     # given
-    first = get(client, "filter=kind=component&order=asc:metadata.name&limit=2")
+    first = get(api, "filter=kind=component&order=asc:metadata.name&limit=2")
 
     # when
     link = first["Link"]
     next_url = link[1 : link.index(">")]
-    second = client.get(next_url)
+    second = api.get(next_url)
 
     # then
     assert names(first) == ["alpha", "Beta"] and link.endswith('rel="next"')
@@ -107,8 +101,8 @@ def test_limit_pages_with_a_next_link(client, catalog):
         ("order=sideways:metadata.name", "invalid order"),
     ],
 )
-def test_bad_parameters_are_a_clear_400(client, catalog, query, message):
-    response = get(client, query)
+def test_bad_parameters_are_a_clear_400(api, catalog, query, message):
+    response = get(api, query)
     assert response.status_code == 400
     body = response.json()
     assert body["error"]["name"] == "InputError" and message in body["error"]["message"]
