@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import random
 import uuid
 from collections.abc import Iterable, Sequence
@@ -108,15 +107,10 @@ def check_target(type_: str, target: str, config: CatalogConfig | None = None) -
     try:
         if type_ == LocationType.URL:
             readers.check_url(target, config)
-        elif not os.path.isabs(target):
-            raise InvalidTarget(f"{target}: file targets must be absolute paths")
         elif is_glob(target):
             readers.check_glob_root(target, config)
-        elif not readers.PathGuard(config).allowed(target):
-            raise InvalidTarget(
-                f"{target}: reading is not allowed there; add its folder to "
-                "catalog.reading.allow in the config file"
-            )
+        else:
+            readers.check_file_path(target, config)
     except readers.ReadError as exc:
         raise InvalidTarget(exc.message) from None
     return target

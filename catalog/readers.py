@@ -69,7 +69,8 @@ class PathGuard:
         return self.config.path_allowed(Path(self.real_path(path)))
 
 
-def _checked_path(target: str, config: CatalogConfig, guard: PathGuard | None = None) -> str:
+def check_file_path(target: str, config: CatalogConfig, guard: PathGuard | None = None) -> str:
+    """Return a file target resolved if it may be read, else raise ReadError."""
     if not os.path.isabs(target):
         raise ReadError(f"{target}: file targets must be absolute paths")
     resolved = (guard or PathGuard(config)).real_path(target)
@@ -83,7 +84,7 @@ def _checked_path(target: str, config: CatalogConfig, guard: PathGuard | None = 
 
 def read_file(target: str, config: CatalogConfig, guard: PathGuard | None = None) -> bytes:
     """Return a file's bytes, refusing paths outside the allowlist and oversized files."""
-    path = _checked_path(target, config, guard)
+    path = check_file_path(target, config, guard)
     try:
         with open(path, "rb") as handle:
             data = handle.read(config.max_file_bytes + 1)
@@ -167,6 +168,8 @@ def read_target(
 
 def check_glob_root(target: str, config: CatalogConfig) -> str:
     """Return the glob's root folder if reading may happen below it, else raise ReadError."""
+    if not os.path.isabs(target):
+        raise ReadError(f"{target}: file targets must be absolute paths")
     root = glob_root(target)
     real = Path(PathGuard(config).real_path(root))
     # The root itself must be inside the allowlist: the walk below trusts what it finds.

@@ -581,3 +581,8 @@ def test_relation_targets_with_odd_characters_are_stored_exactly(register, write
     assert run.error_count == 0
     assert relations("component:default/a") == {("ownedBy", f"group:default/{odd.lower()}")}
     assert Relation.objects.filter(source_ref=f"group:default/{odd.lower()}").exists()
+
+
+def test_a_relative_glob_is_refused_as_relative(transactional_db, configure):
+    with pytest.raises(ingest.InvalidTarget, match="absolute"):
+        ingest.register_location("file", "catalog/*.yaml")
