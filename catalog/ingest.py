@@ -47,7 +47,7 @@ from catalog.choices import (
 )
 from catalog.config import CatalogConfig, get_config, is_glob
 from catalog.descriptors import DescriptorError, Document, decode, parse_documents
-from catalog.filters import search_document
+from catalog.filters import promoted_tags, promoted_values, search_document
 from catalog.models import (
     Entity,
     EntityConflict,
@@ -69,7 +69,7 @@ SERVER_SET_METADATA = ("uid", "etag", "generation")
 
 # Part of every hash: bump it when what ingestion derives from a file changes (a new
 # column, the search document), and the next refresh re-derives every entity.
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"
 
 BATCH_SOURCES = 500
 DISCOVERY_CHUNK = 2000
@@ -178,6 +178,26 @@ def unregister_location(location: Location) -> int:
         location.delete()
         _retry_conflicts(refs)
     return removed
+
+
+def move_location(location: Location, type_: str, target: str, *, by: str = "") -> Location:
+    """Point a registered location at another target (`PUT /locations/{id}`).
+
+    The location keeps its id; its next run (queued now) reads the new target, and entities
+    only the old target defined become orphans by the config's orphan strategy.
+    """
+    target = check_target(type_, target)
+    with transaction.atomic():
+        if (type_, target) != (location.type, location.target):
+            other = Location.objects.filter(type=type_, target=target).exclude(pk=location.pk)
+            if other.exists():
+                raise LocationExists(other.first())
+            old_entity = ref_key("location", "default", location.entity_name)
+            Entity.objects.filter(ref=old_entity).delete_with_relations()
+            location.type, location.target = type_, target
+            location.save(update_fields=["type", "target", "updated_at"])
+        request_run(location, RunTrigger.MANUAL, by=by, priority=True)
+    return location
 
 
 def delete_entity(entity: Entity) -> None:
@@ -352,23 +372,27 @@ def _mark_discovered(run: IngestionRun) -> None:
     IngestionRun.objects.filter(pk=run.pk).update(sources_total=total, discovered_at=timezone.now())
 
 
-def _write_location_entity(run: IngestionRun) -> None:
-    """Upsert the Location entity that stands for a registered location (Backstage's
-    `generated-<sha1>` entity), so the location shows up in the catalog itself."""
-    location = run.location
-    name = location.entity_name
+def location_entity_body(location: Location) -> dict[str, Any]:
+    """Return the body of the Location entity that stands for a location (Backstage's)."""
     managed_by = "bootstrap:bootstrap" if location.origin == LocationOrigin.CONFIG else location.key
-    body = {
+    return {
         "apiVersion": "backstage.io/v1alpha1",
         "kind": "Location",
         "metadata": {
-            "name": name,
+            "name": location.entity_name,
             "namespace": "default",
             "annotations": {ANNOTATION_LOCATION: managed_by, ANNOTATION_ORIGIN: managed_by},
         },
         "spec": {"type": location.type, "target": location.target},
     }
-    key = ref_key("location", "default", name)
+
+
+def _write_location_entity(run: IngestionRun) -> None:
+    """Upsert the Location entity that stands for a registered location (Backstage's
+    `generated-<sha1>` entity), so the location shows up in the catalog itself."""
+    location = run.location
+    body = location_entity_body(location)
+    key = ref_key("location", "default", location.entity_name)
     existing = Entity.objects.filter(ref=key).first()
     digest = _hash_body(body)
     if existing is not None and existing.content_hash == digest:
@@ -749,21 +773,7 @@ class BatchProcessor:
         if problems:
             return self._invalid(source, document, identity, problems)
 
-        metadata = {k: v for k, v in data["metadata"].items() if k not in SERVER_SET_METADATA}
-        metadata.setdefault("namespace", "default")
-        annotations = dict(metadata.get("annotations") or {})
-        annotations.pop(ANNOTATION_ORPHAN, None)
-        annotations[ANNOTATION_LOCATION] = source.key
-        annotations[ANNOTATION_ORIGIN] = self.location.key
-        metadata["annotations"] = annotations
-        body: dict[str, Any] = {
-            "apiVersion": data["apiVersion"],
-            "kind": data["kind"],
-            "metadata": metadata,
-        }
-        if "spec" in data:
-            body["spec"] = data["spec"]
-        key = ref_key(data["kind"], metadata["namespace"], metadata["name"])
+        key, body = descriptor_body(data, source.key, self.location.key)
         where = f"{source.key} document {document.index}"
         if key in self.built:
             return _error(
@@ -1092,6 +1102,31 @@ def check_document(
     return data, validate_entity(data, config, location_kinds), placeholders
 
 
+def descriptor_body(
+    data: dict[str, Any], source_key: str, origin_key: str
+) -> tuple[str, dict[str, Any]]:
+    """Return the ref and the stored body of a valid descriptor read from source_key.
+
+    Server-set metadata is dropped, the namespace defaulted, and the managed-by annotations
+    set, as Backstage does.
+    """
+    metadata = {k: v for k, v in data["metadata"].items() if k not in SERVER_SET_METADATA}
+    metadata.setdefault("namespace", "default")
+    annotations = dict(metadata.get("annotations") or {})
+    annotations.pop(ANNOTATION_ORPHAN, None)
+    annotations[ANNOTATION_LOCATION] = source_key
+    annotations[ANNOTATION_ORIGIN] = origin_key
+    metadata["annotations"] = annotations
+    body: dict[str, Any] = {
+        "apiVersion": data["apiVersion"],
+        "kind": data["kind"],
+        "metadata": metadata,
+    }
+    if "spec" in data:
+        body["spec"] = data["spec"]
+    return ref_key(data["kind"], metadata["namespace"], metadata["name"]), body
+
+
 def _identify(data: Any) -> str | None:
     """Return the ref a document claims to be, if its kind and name can be read."""
     if not isinstance(data, dict):
@@ -1139,6 +1174,8 @@ def _entity_row(
         name=name,
         body=served,
         search=search_document(served),
+        tags=promoted_tags(served),
+        **promoted_values(served),
         content_hash=digest,
         generation=generation,
         etag=etag,
@@ -1163,6 +1200,10 @@ _ENTITY_COLUMNS = [
     "name",
     "body",
     "search",
+    "spec_type",
+    "lifecycle",
+    "owner",
+    "tags",
     "content_hash",
     "generation",
     "etag",
@@ -1201,6 +1242,10 @@ def _upsert_entities(rows: list[Entity]) -> dict[str, int]:
             row.name,
             json.dumps(row.body, ensure_ascii=False, separators=(",", ":")),
             json.dumps(row.search, ensure_ascii=False, separators=(",", ":")),
+            row.spec_type,
+            row.lifecycle,
+            row.owner,
+            json.dumps(row.tags, ensure_ascii=False),
             row.content_hash,
             row.generation,
             row.etag,

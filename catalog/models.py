@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from catalog.choices import (
@@ -153,6 +154,12 @@ class Entity(models.Model):
     body = models.JSONField()
     # Lower-cased, flattened {key: [values]} for Backstage's filters (catalog/filters.py).
     search = models.JSONField(default=dict)
+    # Copies of the keys the catalog page filters and facets on (filters.PROMOTED): the value
+    # when it is one string, '' when absent, NULL when irregular (three states, hence null).
+    spec_type = models.CharField(max_length=255, null=True, blank=True, default="")  # noqa: DJ001
+    lifecycle = models.CharField(max_length=255, null=True, blank=True, default="")  # noqa: DJ001
+    owner = models.CharField(max_length=255, null=True, blank=True, default="")  # noqa: DJ001
+    tags = models.JSONField(default=list, blank=True)  # metadata.tags, original case
     content_hash = models.CharField(max_length=64)
     generation = models.PositiveIntegerField(default=1)
     etag = models.CharField(max_length=64)
@@ -189,6 +196,9 @@ class Entity(models.Model):
             models.Index(
                 fields=("orphan",), name="catalog_entity_orphan", condition=Q(orphan=True)
             ),
+            # "owned by X" lists: owners have few entities each, so an ordered scan of the
+            # ref index would walk most of the table to fill a page.
+            models.Index(Lower("owner"), name="catalog_entity_owner_lower"),
         ]
 
     def __str__(self) -> str:

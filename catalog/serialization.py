@@ -31,9 +31,14 @@ def relations_by_ref(refs: Sequence[str]) -> dict[str, list[dict[str, str]]]:
     }
 
 
-def backstage_entities(entities: Sequence[Entity]) -> list[dict[str, Any]]:
-    """Return the entities as the catalog API serves them, with relations and status."""
-    relations = relations_by_ref([e.ref for e in entities])
+def backstage_entities(
+    entities: Sequence[Entity], with_relations: bool = True
+) -> list[dict[str, Any]]:
+    """Return the entities as the catalog API serves them, with relations and status.
+
+    with_relations=False skips the relation query when the caller's `fields` drop them.
+    """
+    relations = relations_by_ref([e.ref for e in entities]) if with_relations else {}
     documents = []
     for entity in entities:
         document = dict(entity.body)
@@ -44,7 +49,9 @@ def backstage_entities(entities: Sequence[Entity]) -> list[dict[str, Any]]:
     return documents
 
 
-def iter_backstage_entities(queryset: QuerySet[Entity]) -> Iterator[dict[str, Any]]:
+def iter_backstage_entities(
+    queryset: QuerySet[Entity], with_relations: bool = True
+) -> Iterator[dict[str, Any]]:
     """Yield every entity of a queryset, in its order, in API shape.
 
     One database cursor streams the rows (server-side on PostgreSQL), and relations are
@@ -52,7 +59,7 @@ def iter_backstage_entities(queryset: QuerySet[Entity]) -> Iterator[dict[str, An
     """
     rows = queryset.iterator(chunk_size=EXPORT_CHUNK)
     while chunk := list(islice(rows, EXPORT_CHUNK)):
-        yield from backstage_entities(chunk)
+        yield from backstage_entities(chunk, with_relations)
 
 
 def project(document: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:

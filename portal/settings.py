@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "portal",
     "catalog",
 ]
@@ -139,13 +140,42 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "portal.api.errors.backstage_exception_handler",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["portal.api.auth.ReadOpenWriteAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.PortalAutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Greenroom API",
+    "DESCRIPTION": "Backstage-compatible catalog API of the Greenroom developer portal.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# Largest request body the API reads (by-refs and by-query bodies, validate-entity).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("GREENROOM_MAX_REQUEST_BYTES", 2_621_440)
+
+# Service tokens given in settings, beside those made with `manage.py api_token`:
+# GREENROOM_API_TOKENS="ci=<token>,backup=<token>" (each at least 24 characters).
+API_TOKENS: dict[str, str] = {}
+for _item in env_list("GREENROOM_API_TOKENS", []):
+    _name, _sep, _token = _item.partition("=")
+    if not _sep or not _name.strip() or len(_token.strip()) < 24:
+        raise ImproperlyConfigured(
+            "GREENROOM_API_TOKENS must be name=token pairs with tokens of 24+ characters"
+        )
+    API_TOKENS[_name.strip()] = _token.strip()
+# Reads of the catalog API are open to anyone who can reach the portal unless this is set.
+API_READS_REQUIRE_AUTH = env_bool("GREENROOM_API_READS_REQUIRE_AUTH", False)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {

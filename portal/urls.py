@@ -2,11 +2,14 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 
 from portal.views import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    # The OpenAPI description of every API route (JSON with ?format=json, else YAML).
+    path("api/openapi", SpectacularAPIView.as_view(), name="openapi"),
     path("api/catalog/", include("catalog.api.urls")),
 ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -25,6 +27,12 @@ ERROR_NAMES = {
     413: "InputError",
     415: "InputError",
 }
+
+
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "conflict"
+    default_code = "conflict"
 
 
 def error_response(request: Any, status_code: int, message: str) -> Response:
@@ -58,6 +66,17 @@ def backstage_exception_handler(exc: Exception, context: dict[str, Any]) -> Resp
     request = context["request"]
     if isinstance(exc, Http404):
         return error_response(request, 404, str(exc) or "Not found")
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        # Backstage's JSON body parser answers other media types with a 400 input error.
+        return error_response(
+            request, 400, f"{exc.detail} Send the body as JSON (Content-Type: application/json)."
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(
+            request,
+            400,
+            f"the request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes",
+        )
     if isinstance(exc, exceptions.NotAuthenticated):
         # Backstage answers a missing credential with 401, not DRF's session-auth 403.
         return error_response(request, status.HTTP_401_UNAUTHORIZED, str(exc.detail))

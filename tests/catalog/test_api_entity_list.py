@@ -126,6 +126,9 @@ def test_the_search_document_flattens_like_backstage():
         "kind": ["component"],
         "metadata.name": ["x"],
         "metadata.tags": ["a", "b"],
+        # string items also as keys, so `filter=metadata.tags.java` works as in Backstage
+        "metadata.tags.a": ["true"],
+        "metadata.tags.b": ["true"],
         "metadata.links.url": ["https://e.com"],
         "metadata.annotations.acme.io/long": [None],
         "metadata.namespace": ["default"],

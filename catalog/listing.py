@@ -1,0 +1,364 @@
+"""Listing entities for the API and the UI: filtered, ordered, paged by cursor, counted,
+and summarised as facets, all in a few bulk queries whatever the catalog's size.
+
+Pages are keyset pages: a cursor carries the sort value and ref of the last (or first) row
+it has seen, so page 1,000 costs what page 1 costs, and rows written meanwhile neither repeat
+nor vanish. Order is the chosen field's first value (lower-cased, nulls last) then the ref,
+which makes every ordering total.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, F, QuerySet
+from django.db.models.expressions import RawSQL
+
+from catalog import filters
+from catalog.filters import PROMOTED, Expr, FilterError
+from catalog.models import Entity, Relation
+
+MAX_LIMIT = 10_000
+DEFAULT_LIMIT = 20
+MAX_FACETS = 20
+_FACET_SCAN_CHUNK = 2000
+
+
+@dataclass
+class EntityQuery:
+    """What a listing asks for; `source` is how to rebuild `expr` from a cursor."""
+
+    expr: Expr | None = None
+    order_field: str | None = None
+    descending: bool = False
+    full_text_term: str = ""
+    full_text_fields: list[str] = field(default_factory=list)
+    # ("filter", [params]) or ("query", predicate) as the request gave them.
+    source: tuple[str, Any] = ("filter", [])
+
+    def queryset(self) -> QuerySet[Entity]:
+        """Return the matching entities, unordered, without the search document."""
+        queryset = Entity.objects.defer("search")
+        where = []
+        params: list[Any] = []
+        if self.expr is not None:
+            sql, expr_params = filters.expr_sql(self.expr)
+            where.append(sql)
+            params.extend(expr_params)
+        if self.full_text_term:
+            sql, text_params = filters.full_text_sql(self.full_text_term, self.full_text_fields)
+            where.append(sql)
+            params.extend(text_params)
+        return queryset.extra(where=where, params=params) if where else queryset
+
+
+@dataclass
+class Page:
+    entities: list[Entity]
+    total: int | None
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+class CursorError(ValueError):
+    """A cursor this server did not issue (or that was tampered with)."""
+
+
+# --- cursors -----------------------------------------------------------------------------
+
+
+def encode_cursor(data: dict[str, Any]) -> str:
+    # Standard base64 of JSON, as Backstage's: its client peeks inside (`"query" in cursor`).
+    return base64.b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        data = json.loads(base64.b64decode(cursor.encode(), validate=True))
+    except (ValueError, binascii.Error, UnicodeError):
+        raise CursorError("cursor is not a cursor this server issued") from None
+    if not isinstance(data, dict) or not isinstance(data.get("v"), int):
+        raise CursorError("cursor is not a cursor this server issued")
+    return data
+
+
+def query_from_cursor(data: dict[str, Any]) -> EntityQuery:
+    """Rebuild the query a cursor continues (its filter is parsed and checked again)."""
+    try:
+        order = data.get("orderField")
+        text = data.get("fullTextFilter") or {}
+        if "query" in data:
+            expr = filters.parse_predicate(data["query"]) if data["query"] is not None else None
+            source: tuple[str, Any] = ("query", data["query"])
+        else:
+            params = data.get("filter") or []
+            if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+                raise CursorError("cursor is not a cursor this server issued")
+            expr = filters.parse_filters(params)
+            source = ("filter", params)
+        query = EntityQuery(expr=expr, source=source)
+        if order is not None:
+            if not (isinstance(order, list) and len(order) == 2 and isinstance(order[0], str)):
+                raise CursorError("cursor is not a cursor this server issued")
+            query.order_field, query.descending = order[0], order[1] == "desc"
+        if not isinstance(text, dict):
+            raise CursorError("cursor is not a cursor this server issued")
+        query.full_text_term = str(text.get("term") or "")
+        query.full_text_fields = [str(f) for f in text.get("fields") or []]
+        return query
+    except FilterError:
+        raise CursorError("cursor is not a cursor this server issued") from None
+
+
+def _cursor_data(query: EntityQuery, total: int | None, **position: Any) -> dict[str, Any]:
+    kind, value = query.source
+    data: dict[str, Any] = {"v": 1, kind: value, "totalItems": total}
+    if query.order_field:
+        data["orderField"] = [query.order_field, "desc" if query.descending else "asc"]
+    if query.full_text_term:
+        data["fullTextFilter"] = {
+            "term": query.full_text_term,
+            "fields": query.full_text_fields,
+        }
+    data.update(position)
+    return data
+
+
+# --- pages -------------------------------------------------------------------------------
+
+
+def _sort_expression(query: EntityQuery) -> tuple[str, list[Any]] | None:
+    return filters.order_sql(query.order_field) if query.order_field else None
+
+
+def _keyset(
+    query: EntityQuery, value: str | None, ref: str, *, before: bool
+) -> tuple[str, list[Any]]:
+    """Return the condition for rows after (or before) the row (value, ref) in page order."""
+    table = Entity._meta.db_table
+    sort = _sort_expression(query)
+    if sort is None:
+        return (f"{table}.ref < %s", [ref]) if before else (f"{table}.ref > %s", [ref])
+    expression, params = sort
+    further = "<" if query.descending else ">"
+    earlier = ">" if query.descending else "<"
+    if not before:
+        if value is None:  # in the trailing nulls
+            return f"({expression} IS NULL AND {table}.ref > %s)", [*params, ref]
+        return (
+            f"({expression} {further} %s OR ({expression} = %s AND {table}.ref > %s) "
+            f"OR {expression} IS NULL)",
+            [*params, value, *params, value, ref, *params],
+        )
+    if value is None:
+        return f"({expression} IS NOT NULL OR {table}.ref < %s)", [*params, ref]
+    return (
+        f"({expression} {earlier} %s OR ({expression} = %s AND {table}.ref < %s))",
+        [*params, value, *params, value, ref],
+    )
+
+
+def _ordered(queryset: QuerySet[Entity], query: EntityQuery, *, reverse: bool) -> QuerySet:
+    sort = _sort_expression(query)
+    if sort is None:
+        return queryset.order_by("-ref" if reverse else "ref")
+    expression, params = sort
+    queryset = queryset.annotate(sort_value=RawSQL(expression, params))
+    descending = query.descending != reverse
+    # Nulls last in page order, so first when walking backwards.
+    value = F("sort_value")
+    nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+    ordered = value.desc(**nulls) if descending else value.asc(**nulls)
+    return queryset.order_by(ordered, "-ref" if reverse else "ref")
+
+
+def count(query: EntityQuery) -> int:
+    return query.queryset().count()
+
+
+def first_page(query: EntityQuery, limit: int, offset: int = 0, with_total: bool = True) -> Page:
+    """Return the first page of a query (after skipping offset rows)."""
+    total = count(query) if with_total else None
+    rows = list(_ordered(query.queryset(), query, reverse=False)[offset : offset + limit + 1])
+    return _page(query, rows, limit, total, had_before=offset > 0)
+
+
+def page_from_cursor(cursor: dict[str, Any], limit: int) -> Page:
+    """Return the page a cursor points at (the one after or before the row it names)."""
+    query = query_from_cursor(cursor)
+    position = cursor.get("after") or cursor.get("before")
+    if not (isinstance(position, list) and len(position) == 2 and isinstance(position[1], str)):
+        raise CursorError("cursor is not a cursor this server issued")
+    value, ref = position
+    if value is not None and not isinstance(value, str):
+        raise CursorError("cursor is not a cursor this server issued")
+    total = cursor.get("totalItems")
+    if total is not None and not isinstance(total, int):
+        raise CursorError("cursor is not a cursor this server issued")
+    before = "before" in cursor
+    sql, params = _keyset(query, value, ref, before=before)
+    queryset = _ordered(query.queryset().extra(where=[sql], params=params), query, reverse=before)
+    rows = list(queryset[: limit + 1])
+    if before:
+        more_before = len(rows) > limit
+        rows = list(reversed(rows[:limit]))
+        return _page(query, [*rows, None], limit, total, had_before=more_before, exact=True)
+    return _page(query, rows, limit, total, had_before=True)
+
+
+def _page(
+    query: EntityQuery,
+    rows: list[Any],
+    limit: int,
+    total: int | None,
+    *,
+    had_before: bool,
+    exact: bool = False,
+) -> Page:
+    """Cut a fetched window (limit + 1 rows, or the page plus a None marker) into a page."""
+    has_more = len(rows) > limit
+    items = [r for r in rows[:limit] if r is not None]
+    if exact:  # walking backwards: there is always a page after
+        has_more = True
+    next_cursor = prev_cursor = None
+    if items and has_more:
+        last = items[-1]
+        next_cursor = encode_cursor(
+            _cursor_data(query, total, after=[_sort_value(last, query), last.ref])
+        )
+    if items and had_before:
+        first = items[0]
+        prev_cursor = encode_cursor(
+            _cursor_data(query, total, before=[_sort_value(first, query), first.ref])
+        )
+    return Page(items, total, next_cursor, prev_cursor)
+
+
+def _sort_value(entity: Entity, query: EntityQuery) -> str | None:
+    if not query.order_field:
+        return None
+    value = getattr(entity, "sort_value", None)
+    return None if value is None else str(value)
+
+
+# --- facets ------------------------------------------------------------------------------
+
+
+def facets(expr: Expr | None, keys: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """Return, per facet key, each value and how many matching entities have it.
+
+    Values keep their original case (as Backstage's `original_value`). Keys with a column
+    are counted by the database; any other key is counted from the bodies of the matching
+    entities that have it.
+    """
+    query = EntityQuery(expr=expr)
+    result = {}
+    for key in keys:
+        counts = _facet_counts(query, key)
+        result[key] = [
+            {"value": value, "count": n}
+            for value, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ]
+    return result
+
+
+def _facet_counts(query: EntityQuery, key: str) -> Counter[str]:
+    lowered = key.lower()
+    matching = query.queryset()
+    if lowered in ("kind", "metadata.namespace", "metadata.name"):
+        column = "kind" if lowered == "kind" else lowered.split(".")[1]
+        return _column_facet(matching, column, key)
+    if lowered.startswith("relations."):
+        return _relations_facet(matching, lowered.split(".", 1)[1])
+    if lowered in PROMOTED:
+        column = PROMOTED[lowered]
+        counts = _group_count(matching, column)
+        irregular = matching.filter(**{f"{column}__isnull": True})
+        counts.update(_scan_facet(irregular, lowered))
+        return counts
+    if lowered == "metadata.tags":
+        return _tags_facet(matching)
+    return _scan_facet(_having_key(matching, lowered), lowered)
+
+
+def _group_count(queryset: QuerySet[Entity], column: str) -> Counter[str]:
+    rows = (
+        queryset.exclude(**{column: ""})
+        .exclude(**{f"{column}__isnull": True})
+        .order_by()
+        .values_list(column)
+        .annotate(n=Count("id"))
+    )
+    return Counter(dict(rows))
+
+
+def _column_facet(queryset: QuerySet[Entity], column: str, key: str) -> Counter[str]:
+    """Count a lower-cased column, shown with the original case of one entity per value."""
+    groups = dict(queryset.order_by().values_list(column).annotate(n=Count("id")))
+    path = key.split(".")
+    counts: Counter[str] = Counter()
+    for value, n in groups.items():
+        sample = Entity.objects.filter(**{column: value}).values_list("body", flat=True)[:1]
+        original: Any = sample[0] if sample else None
+        for part in path:
+            original = original.get(part) if isinstance(original, dict) else None
+        counts[original if isinstance(original, str) else value] += n
+    return counts
+
+
+def _tags_facet(queryset: QuerySet[Entity]) -> Counter[str]:
+    table = Entity._meta.db_table
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT t, COUNT(DISTINCT e.id) FROM {table} e, "
+            "jsonb_array_elements_text(e.tags) t WHERE e.id IN ({ids}) GROUP BY t"
+        )
+    else:
+        sql = (
+            f"SELECT t.value, COUNT(DISTINCT e.id) FROM {table} e, json_each(e.tags) t "
+            "WHERE e.id IN ({ids}) GROUP BY t.value"
+        )
+    return _count_over(queryset, "id", sql, [])
+
+
+def _relations_facet(queryset: QuerySet[Entity], relation_type: str) -> Counter[str]:
+    sql = (
+        f"SELECT r.target_ref, COUNT(DISTINCT r.source_ref) FROM {Relation._meta.db_table} r "
+        "WHERE r.source_ref IN ({ids}) AND LOWER(r.type) = %s GROUP BY r.target_ref"
+    )
+    return _count_over(queryset, "ref", sql, [relation_type])
+
+
+def _count_over(
+    queryset: QuerySet[Entity], column: str, sql: str, params: list[Any]
+) -> Counter[str]:
+    """Run a `value, count` query over the rows of a queryset, given as `IN ({ids})`.
+
+    The queryset is compiled on its own (not as a Django subquery, which would re-alias the
+    entity table that the filters' raw SQL names).
+    """
+    inner, inner_params = queryset.order_by().values(column).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql.replace("{ids}", inner), [*inner_params, *params])
+        return Counter(dict(cursor.fetchall()))
+
+
+def _having_key(queryset: QuerySet[Entity], key: str) -> QuerySet[Entity]:
+    sql, params = filters.expr_sql(filters.Match(key, "exists"))
+    return queryset.extra(where=[sql], params=params)
+
+
+def _scan_facet(queryset: QuerySet[Entity], key: str) -> Counter[str]:
+    """Count a key's original values over the bodies of the given entities, in chunks."""
+    counts: Counter[str] = Counter()
+    for body in queryset.values_list("body", flat=True).iterator(chunk_size=_FACET_SCAN_CHUNK):
+        values = filters.original_values(body).get(key, [])
+        counts.update({v for v in values if v is not None})
+    return counts
