@@ -402,36 +402,23 @@ def _search_sql(key: str, op: str, values: list[str]) -> tuple[str, list[Any]]:
 
 
 def full_text_sql(term: str, fields: list[str]) -> tuple[str, list[Any]]:
-    """Return a condition: some value of the given keys (any key without) contains term."""
+    """Return a condition: some value of one of the given keys contains term (any case)."""
     table = Entity._meta.db_table
     pattern = "%" + _like_escape(term.lower()) + "%"
     if connection.vendor == "postgresql":
-        if not fields:
-            return (
-                f"EXISTS (SELECT 1 FROM jsonb_each({table}.search) e, "
-                rf"jsonb_array_elements_text(e.value) v WHERE v LIKE %s ESCAPE '\')",
-                [pattern],
-            )
-        ors = [
+        one = (
             f"EXISTS (SELECT 1 FROM jsonb_array_elements_text({table}.search -> %s) v "
-            rf"WHERE v LIKE %s ESCAPE '\')"
-            for _ in fields
-        ]
-        params = [p for field in fields for p in (field.lower(), pattern)]
-        return "(" + " OR ".join(ors) + ")", params
-    if not fields:
-        return (
-            f"EXISTS (SELECT 1 FROM json_tree({table}.search) t WHERE t.atom IS NOT NULL "
-            rf"AND t.type = 'text' AND t.atom LIKE %s ESCAPE '\')",
-            [pattern],
+            r"WHERE v LIKE %s ESCAPE '\')"
         )
-    ors = [
-        f"EXISTS (SELECT 1 FROM json_each({table}.search, %s) "
-        rf"WHERE json_each.value LIKE %s ESCAPE '\')"
-        for _ in fields
-    ]
-    params = [p for field in fields for p in (json_path(field.lower()), pattern)]
-    return "(" + " OR ".join(ors) + ")", params
+        keys = [field.lower() for field in fields]
+    else:
+        one = (
+            f"EXISTS (SELECT 1 FROM json_each({table}.search, %s) "
+            r"WHERE json_each.value LIKE %s ESCAPE '\')"
+        )
+        keys = [json_path(field.lower()) for field in fields]
+    params = [p for key in keys for p in (key, pattern)]
+    return "(" + " OR ".join([one] * len(keys)) + ")", params
 
 
 def _placeholders(values: list[Any]) -> str:

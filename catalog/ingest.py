@@ -229,6 +229,17 @@ def request_run(
 
     with transaction.atomic():
         active = IngestionRun.objects.active().filter(location=location, source=source).first()
+        explicit = trigger in (RunTrigger.MANUAL, RunTrigger.ENTITY)
+        if active is not None and active.status == RunStatus.RUNNING and explicit:
+            # The running run may have read the files already: an explicit request must
+            # see what is there now, so the run goes again when it finishes. The update only
+            # lands while the run still runs; if it finished meanwhile, a new run starts.
+            flagged = IngestionRun.objects.filter(pk=active.pk, status=RunStatus.RUNNING).update(
+                rerun_requested=True
+            )
+            if flagged:
+                return active
+            active = None
         if active is not None:
             if priority and not active.priority and active.status == RunStatus.PENDING:
                 active.priority = True
@@ -1456,6 +1467,10 @@ def _finish(run: IngestionRun, status: str, failure: str = "") -> None:
         status=status, finished_at=timezone.now(), failure=failure, active_lanes=0
     )
     run.refresh_from_db()
+    if run.rerun_requested:
+        request_run(
+            run.location, run.trigger, by=run.requested_by, priority=True, source=run.source
+        )
     logger.info(
         "run %s of %s %s in %s: +%s ~%s =%s -%s, %s errors",
         run.pk,

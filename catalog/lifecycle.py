@@ -128,11 +128,14 @@ def _processing_parent(entity: Entity) -> Entity | None:
         return None  # a location's own generated Location entity is a root
     parent_source = entity.source.parent_id
     if parent_source is not None:
-        return Entity.objects.filter(source_id=parent_source, kind="location").first()
+        found = Entity.objects.filter(source_id=parent_source, kind="location")[:1]
+        return next(iter(found), None)
     location = entity.location
     if location is None:
         return None
-    return Entity.objects.filter(ref=f"location:default/{location.entity_name}").first()
+    return next(
+        iter(Entity.objects.filter(ref=f"location:default/{location.entity_name}")[:1]), None
+    )
 
 
 def ancestry(entity: Entity) -> dict[str, Any]:

@@ -53,7 +53,9 @@ class EntityQuery:
             where.append(sql)
             params.extend(expr_params)
         if self.full_text_term:
-            sql, text_params = filters.full_text_sql(self.full_text_term, self.full_text_fields)
+            # Backstage's default: the sort field, else the uid (which rarely matches).
+            fields = self.full_text_fields or [self.order_field or "metadata.uid"]
+            sql, text_params = filters.full_text_sql(self.full_text_term, fields)
             where.append(sql)
             params.extend(text_params)
         return queryset.extra(where=where, params=params) if where else queryset

@@ -192,7 +192,9 @@ class Entity(models.Model):
         constraints = [models.UniqueConstraint(fields=("ref",), name="catalog_entity_unique_ref")]
         indexes = [
             models.Index(fields=("location", "last_run_id"), name="catalog_entity_loc_run"),
-            models.Index(fields=("kind", "namespace", "name"), name="catalog_entity_kind_ns_name"),
+            # Lists of one kind in ref order (the API's default order) and kind facets are
+            # index scans; lookups by kind+namespace+name use the unique ref.
+            models.Index(fields=("kind", "ref"), name="catalog_entity_kind_ref"),
             models.Index(
                 fields=("orphan",), name="catalog_entity_orphan", condition=Q(orphan=True)
             ),
@@ -294,6 +296,8 @@ class IngestionRun(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     discovered_at = models.DateTimeField(null=True, blank=True)  # root sources listed
     active_lanes = models.PositiveIntegerField(default=0)
+    # Someone asked for this scope again while the run was past reading: run it once more.
+    rerun_requested = models.BooleanField(default=False)
     sources_total = models.PositiveIntegerField(default=0)
     sources_done = models.PositiveIntegerField(default=0)
     sources_skipped = models.PositiveIntegerField(default=0)

@@ -40,6 +40,16 @@ _FIELDS = OpenApiParameter("fields", str, many=True, description="dotted paths t
 class CatalogView(APIView):
     """Base of the catalog API views (authentication and permissions from settings)."""
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # PostgreSQL cannot store or compare NUL characters; say so instead of failing.
+        if (
+            any("\x00" in v for values in request.query_params.lists() for v in values[1])
+            or (request.method in ("POST", "PUT") and _has_nul(request.data))
+            or _has_nul(list(kwargs.values()))
+        ):
+            raise ValidationError("the request contains a NUL character (\\u0000)")
+
 
 class CatalogReadView(CatalogView):
     """A view whose POST only reads (Backstage's by-refs, by-query, facets)."""
@@ -48,6 +58,16 @@ class CatalogReadView(CatalogView):
 
 
 # --- request parsing -----------------------------------------------------------------------
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _body(request: Request, allowed: set[str]) -> dict[str, Any]:
@@ -141,7 +161,12 @@ def _documents(entities: list[Entity], fields: list[str]) -> list[dict[str, Any]
 
 
 def _entity_or_404(kind: str, namespace: str, name: str) -> Entity:
-    entity = Entity.objects.defer("search").filter(ref=ref_key(kind, namespace, name)).first()
+    # Not .first(): its ORDER BY id makes PostgreSQL walk the primary key instead of the
+    # unique ref index (5 ms instead of 0.1 ms at 100,000 entities).
+    entity = next(
+        iter(Entity.objects.defer("search").filter(ref=ref_key(kind, namespace, name))[:1]),
+        None,
+    )
     if entity is None:
         raise NotFound(
             f"No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"
@@ -150,7 +175,13 @@ def _entity_or_404(kind: str, namespace: str, name: str) -> Entity:
 
 
 def _location_json(location: Location) -> dict[str, Any]:
-    return {"id": str(location.id), "type": location.type, "target": location.target}
+    return {
+        "id": str(location.id),
+        "type": location.type,
+        "target": location.target,
+        # The generated Location entity standing for it (required by catalog-client 1.15+).
+        "entityRef": f"location:default/{location.entity_name}",
+    }
 
 
 def _location_or_404(location_id: str) -> Location:
@@ -186,7 +217,8 @@ class EntityByUidView(CatalogView):
 
     def _find(self, uid: str) -> Entity | None:
         try:
-            return Entity.objects.defer("search").filter(uid=uuid.UUID(uid)).first()
+            found = Entity.objects.defer("search").filter(uid=uuid.UUID(uid))[:1]
+            return next(iter(found), None)
         except ValueError:
             return None
 
@@ -475,8 +507,20 @@ class ValidateEntityView(CatalogReadView):
     def post(self, request: Request) -> Response:
         data = _body(request, {"location", "entity"})
         location = data.get("location")
-        if not isinstance(location, str) or ":" not in location:
-            raise ValidationError("location must be a location reference such as url:https://…")
+        if not isinstance(location, str) or not location.startswith("url:"):
+            # Backstage validates against URL locations only, and answers in the errors list.
+            return Response(
+                {
+                    "errors": [
+                        {
+                            "name": "TypeError",
+                            "message": f"Invalid location ref {location!r}, only "
+                            "'url:<target>' is supported, e.g. url:https://host/catalog-info.yaml",
+                        }
+                    ]
+                },
+                status=400,
+            )
         problems = validate_entity(data.get("entity"), get_config())
         if not problems:
             return Response(status=200)
@@ -540,11 +584,11 @@ class LocationListView(CatalogView):
                 "; ".join(lifecycle.describe_error(error) for error in result.errors[:20])
             )
         existing = Location.objects.filter(type=type_, target=target.strip()).first()
-        location = (
-            _location_json(existing)
-            if existing
-            else {"id": str(uuid.uuid4()), "type": type_, "target": target.strip()}
-        )
+        if existing is not None:
+            location = _location_json(existing)
+        else:  # Backstage names a location that does not exist yet by its type:target
+            candidate = Location(type=type_, target=target.strip())
+            location = {**_location_json(candidate), "id": candidate.key}
         return Response(
             {"location": location, "entities": result.entities, "exists": existing is not None},
             status=201,

@@ -7,14 +7,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+logger = logging.getLogger("portal.api")
 
 # Backstage's error class names by status code (@backstage/errors).
 ERROR_NAMES = {
@@ -26,6 +29,7 @@ ERROR_NAMES = {
     409: "ConflictError",
     413: "InputError",
     415: "InputError",
+    500: "Error",
 }
 
 
@@ -85,4 +89,15 @@ def backstage_exception_handler(exc: Exception, context: dict[str, Any]) -> Resp
         if getattr(exc, "wait", None):
             response["Retry-After"] = str(int(exc.wait))
         return response
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)
+    if response is not None:
+        return response
+    # Anything else is our bug: log it whole, and answer in the shape clients parse.
+    logger.exception("unhandled error in %s %s", request.method, request.path, exc_info=exc)
+    return error_response(request, 500, f"internal error ({exc.__class__.__name__})")
+
+
+def api_not_found(request: Any, *args: Any, **kwargs: Any) -> JsonResponse:
+    """A JSON 404 for any unknown path under /api/, instead of Django's HTML page."""
+    response = error_response(request, 404, f"no API route at {request.path}")
+    return JsonResponse(response.data, status=404)

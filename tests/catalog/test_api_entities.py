@@ -175,7 +175,12 @@ def test_ancestry_walks_up_to_the_registered_location(api, catalog):
 
 def test_locations_are_listed_found_and_found_by_entity(api, catalog):
     location = Location.objects.get()
-    expected = {"id": str(location.id), "type": "file", "target": location.target}
+    expected = {
+        "id": str(location.id),
+        "type": "file",
+        "target": location.target,
+        "entityRef": f"location:default/{location.entity_name}",
+    }
 
     assert api.get(f"{API}/locations").json() == [{"data": expected}]
     assert api.get(f"{API}/locations/{location.id}").json() == expected

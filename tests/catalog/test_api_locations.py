@@ -41,6 +41,10 @@ def test_add_location_registers_and_ingests(writer, catalog_file):
     assert body["entities"] == []
     location = Location.objects.get(pk=body["location"]["id"])
     assert location.created_by == "token:tests"
+    assert body["location"]["entityRef"] == f"location:default/{location.entity_name}"
+    listed = writer.get(f"{API}/locations").json()
+    assert listed == [{"data": body["location"]}]
+    assert entity(body["location"]["entityRef"]).body["spec"]["target"] == str(catalog_file)
     assert entity("component:default/svc").location == location
 
 
@@ -68,6 +72,7 @@ def test_dry_run_reads_but_registers_nothing(writer, catalog_file):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["exists"] is False
+    assert body["location"]["id"] == f"file:{catalog_file}"  # as Backstage names it
     kinds_names = [(e["kind"], e["metadata"]["name"]) for e in body["entities"]]
     assert kinds_names[1:] == [("Component", "svc"), ("Component", "lib")]
     assert kinds_names[0][0] == "Location"
@@ -177,7 +182,13 @@ def test_put_location_moves_it_to_a_new_target(writer, write_file, catalog_file)
 
     # then: same id, new target, old entities gone by the orphan strategy, new one in
     assert response.status_code == 200, response.content
-    assert response.json() == {"id": location_id, "type": "file", "target": str(other)}
+    moved = Location.objects.get(pk=location_id)
+    assert response.json() == {
+        "id": location_id,
+        "type": "file",
+        "target": str(other),
+        "entityRef": f"location:default/{moved.entity_name}",
+    }
     refs = set(Entity.objects.values_list("ref", flat=True))
     assert "component:default/moved" in refs
     assert "component:default/svc" not in refs
@@ -248,6 +259,11 @@ def test_refresh_needs_authentication(api, configure):
 
 def test_validate_entity(api, configure):
     valid = yaml.safe_load(component("fine"))
+    file_location = api.post(
+        f"{API}/validate-entity", {"location": "file:/x.yaml", "entity": valid}, format="json"
+    )
+    assert file_location.status_code == 400  # Backstage validates for url: locations only
+    assert file_location.json()["errors"][0]["name"] == "TypeError"
     ok = api.post(
         f"{API}/validate-entity", {"location": "url:https://x/y", "entity": valid}, format="json"
     )
@@ -264,7 +280,7 @@ def test_validate_entity(api, configure):
 
     no_location = api.post(f"{API}/validate-entity", {"entity": valid}, format="json")
     assert no_location.status_code == 400
-    assert "location" in no_location.json()["error"]["message"]
+    assert "location" in no_location.json()["errors"][0]["message"]
 
 
 def test_analyze_location_finds_existing_descriptor(writer, catalog_file):
@@ -319,3 +335,23 @@ def test_wrong_content_type_and_oversized_bodies_are_400(writer, configure, sett
     assert huge.status_code == 400 and "limit" in huge.json()["error"]["message"]
     garbage = writer.post(f"{API}/entities/by-refs", "{not json", content_type="application/json")
     assert garbage.status_code == 400
+
+
+def test_unknown_api_paths_are_a_json_404(api):
+    response = api.get("/api/catalog/nope")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["name"] == "NotFoundError"
+
+
+def test_unexpected_errors_are_a_json_500(api, configure, monkeypatch):
+    from catalog import listing
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(listing, "facets", explode)
+    client = APIClient(raise_request_exception=False)
+    response = client.get(f"{API}/entity-facets?facet=kind")
+    assert response.status_code == 500
+    assert response.json()["error"] == {"name": "Error", "message": "internal error (RuntimeError)"}

@@ -149,8 +149,11 @@ def test_by_query_full_text_filter(api, catalog):
         "&orderField=metadata.name,asc",
     )
     assert names(page["items"]) == [f"comp-{i:02d}" for i in (1, 10, 11, 12, 13, 14, 15, 16, 17)]
-    # without fields any value matches, case-insensitively
-    assert names(by_query(api, "fullTextFilterTerm=orders")["items"]) == ["orders-api"]
+    # without fields, Backstage searches the sort field (case-insensitively)...
+    page = by_query(api, "fullTextFilterTerm=orders&orderField=metadata.description,asc")
+    assert names(page["items"]) == ["orders-api"]
+    # ...and without one the uid, so a word from elsewhere matches nothing
+    assert by_query(api, "fullTextFilterTerm=orders")["items"] == []
 
 
 def test_by_query_total_items_can_be_excluded_and_limit_zero_counts(api, catalog):
@@ -370,3 +373,18 @@ def test_facets_bad_input(api, catalog, query, message):
     response = api.get(f"{API}/entity-facets?{query}")
     assert response.status_code == 400
     assert message in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/entity-facets?facet=%00", None),
+        ("get", "/entities?filter=kind=a%00b", None),
+        ("get", "/entities/by-name/component/default/x%00", None),
+        ("post", "/entities/by-query", {"query": {"kind": "a\x00"}}),
+    ],
+)
+def test_nul_characters_are_a_400(api, catalog, method, path, body):
+    response = getattr(api, method)(f"{API}{path}", body, format="json")
+    assert response.status_code == 400
+    assert "NUL" in response.json()["error"]["message"]

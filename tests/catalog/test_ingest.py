@@ -336,6 +336,27 @@ def test_refreshing_one_entity_rereads_only_its_file(register, write_file):
     assert run.location.runs.count() == 2
 
 
+def test_a_refresh_asked_while_a_run_reads_runs_again_afterwards(register, write_file):
+    # given: an entity refresh that is already running (it may have read the file already)
+    path = write_file("a.yaml", component("a", owner="old"))
+    register(path)
+    running = ingest.refresh_entity(entity("component:default/a"))
+    running.refresh_from_db()
+    running.status, running.finished_at = RunStatus.RUNNING, None
+    running.save(update_fields=["status", "finished_at"])
+
+    # when: the file changes and another refresh is asked for
+    write_file("a.yaml", component("a", owner="new"))
+    joined = ingest.refresh_entity(entity("component:default/a"))
+
+    # then: it joins the running run, which goes again when it finishes
+    assert joined.pk == running.pk
+    running.refresh_from_db()
+    assert running.rerun_requested
+    ingest._finish(running, RunStatus.SUCCEEDED)
+    assert entity("component:default/a").body["spec"]["owner"] == "new"
+
+
 def test_placeholders_are_resolved_relative_to_their_file(register, write_file):
     # given
     write_file("api/openapi.yaml", "openapi: 3.0.0\ninfo: {title: Orders, version: '1'}\n")
