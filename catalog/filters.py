@@ -29,6 +29,7 @@ from typing import Any
 
 from django.db import connection
 
+from catalog.config import get_config
 from catalog.models import Entity, Relation
 
 MAX_VALUE_LENGTH = 200
@@ -41,13 +42,15 @@ _SKIPPED = {"relations", "status"}
 # Keys with their own lower-cased column on every entity (indexed with kind first).
 _COLUMNS = {"kind": "kind", "metadata.namespace": "namespace", "metadata.name": "name"}
 
-# Keys the catalog page filters and facets on, copied into columns of their own so those
-# queries read a narrow column instead of every entity's search document. The column holds
-# the original value when the key has exactly one string value, '' when the entity lacks the
-# key, and NULL otherwise (a list, a number, an overlong value): NULL rows fall back to the
-# search document, so answers are exact either way.
+# Keys the catalog page filters and facets on, copied into indexed columns of their own so
+# those queries read a narrow column or index instead of every entity's search document. A
+# column holds the lower-cased value when the key has exactly one string value (as the search
+# document would), '' when the entity lacks the key, and IRREGULAR otherwise (a list, a number,
+# an overlong value): those rows fall back to the search document, so answers are exact. The
+# marker has capitals, so no lower-cased value can equal it, and it keeps the rows in the
+# column's index.
+IRREGULAR = "~IRREGULAR~"
 PROMOTED = {"spec.type": "spec_type", "spec.lifecycle": "lifecycle", "spec.owner": "owner"}
-PROMOTED_MAX_LENGTH = 255
 
 
 class FilterError(ValueError):
@@ -121,9 +124,9 @@ def _text(value: Any, lower: bool = True) -> str | None:
     return None if len(text) > MAX_VALUE_LENGTH else text
 
 
-def promoted_values(body: dict[str, Any]) -> dict[str, str | None]:
+def promoted_values(body: dict[str, Any]) -> dict[str, str]:
     """Return the promoted columns' values for an entity body (see PROMOTED)."""
-    values: dict[str, str | None] = {}
+    values: dict[str, str] = {}
     for key, column in PROMOTED.items():
         section, field = key.split(".", 1)
         container = body.get(section)
@@ -131,15 +134,17 @@ def promoted_values(body: dict[str, Any]) -> dict[str, str | None]:
             values[column] = ""
             continue
         value = container[field]
-        regular = isinstance(value, str) and 0 < len(value) <= PROMOTED_MAX_LENGTH
-        values[column] = value if regular else None
+        regular = isinstance(value, str) and 0 < len(value) <= MAX_VALUE_LENGTH
+        values[column] = value.lower() if regular else IRREGULAR
     return values
 
 
 def promoted_tags(body: dict[str, Any]) -> list[str]:
     """Return metadata.tags as a list of strings for the tags column (facets read it)."""
     tags = (body.get("metadata") or {}).get("tags")
-    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+    if not isinstance(tags, list):
+        return []
+    return list(dict.fromkeys(t for t in tags if isinstance(t, str)))  # once each
 
 
 # --- parsing -----------------------------------------------------------------------------
@@ -280,6 +285,17 @@ def _json_type(value: Any) -> str:
     return {list: "a list", dict: "an object", type(None): "null"}.get(type(value), "a value")
 
 
+def pinned_kind(expr: Expr | None) -> str | None:
+    """Return the one kind every matching entity has (`kind=x` ANDed in), if there is one."""
+    if isinstance(expr, Match):
+        if expr.key == "kind" and expr.op == "in" and len(expr.values) == 1:
+            return expr.values[0]
+        return None
+    if isinstance(expr, Logic) and expr.op == "and":
+        return next((k for k in map(pinned_kind, expr.items) if k is not None), None)
+    return None
+
+
 def all_of(*exprs: Expr | None) -> Expr | None:
     """Return the AND of the given expressions, ignoring Nones."""
     present = [e for e in exprs if e is not None]
@@ -347,23 +363,35 @@ def _match_sql(match: Match) -> tuple[str, list[Any]]:
     if column is not None:  # lower-cased, on every entity
         return _column_sql(f"{table}.{column}", op, values, always_present=True)
     promoted = PROMOTED.get(key)
+    if promoted is not None and not has_irregular(promoted):
+        # The usual case: the column alone answers, and its index serves ordered pages.
+        return _column_sql(f"{table}.{promoted}", op, values, always_present=False)
     if promoted is not None:
         column_sql, column_params = _column_sql(
-            f"LOWER({table}.{promoted})", op, values, always_present=False
+            f"{table}.{promoted}", op, values, always_present=False
         )
         generic_sql, generic_params = _search_sql(key, op, values)
         return (
-            f"({column_sql} OR ({table}.{promoted} IS NULL AND {generic_sql}))",
-            column_params + generic_params,
+            f"({column_sql} OR ({table}.{promoted} = %s AND {generic_sql}))",
+            [*column_params, IRREGULAR, *generic_params],
         )
     return _search_sql(key, op, values)
+
+
+def has_irregular(column: str) -> bool:
+    """Return whether any entity has an irregular value in a promoted column (an index probe
+    per kind), so the usual query can leave out the fallback to the search document."""
+    kinds = sorted(get_config().allowed_kinds | {"location"})
+    return Entity.objects.filter(kind__in=kinds, **{column: IRREGULAR}).exists()
 
 
 def _column_sql(
     column: str, op: str, values: list[str], *, always_present: bool
 ) -> tuple[str, list[Any]]:
     if op == "exists":
-        return ("1 = 1", []) if always_present else (f"{column} <> ''", [])
+        if always_present:
+            return "1 = 1", []
+        return f"{column} NOT IN ('', %s)", [IRREGULAR]
     if op == "prefix":
         return rf"{column} LIKE %s ESCAPE '\'", [_like_prefix(values[0])]
     if len(values) == 1:

@@ -17,12 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.core.exceptions import FullResultSet
+from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet
 from django.db.models.expressions import RawSQL
 
 from catalog import filters
-from catalog.filters import PROMOTED, Expr, FilterError
+from catalog.config import get_config
+from catalog.filters import IRREGULAR, PROMOTED, Expr, FilterError
 from catalog.models import Entity, Relation
 
 MAX_LIMIT = 10_000
@@ -43,6 +45,11 @@ class EntityQuery:
     # ("filter", [params]) or ("query", predicate) as the request gave them.
     source: tuple[str, Any] = ("filter", [])
 
+    def ref_order(self, reverse: bool = False) -> list[str]:
+        """Return ORDER BY fields for ref order (the default, and every tie-break)."""
+        fields = ["kind", "ref"] if filters.pinned_kind(self.expr) else ["ref"]
+        return [f"-{f}" for f in fields] if reverse else fields
+
     def queryset(self) -> QuerySet[Entity]:
         """Return the matching entities, unordered, without the search document."""
         queryset = Entity.objects.defer("search")
@@ -52,6 +59,13 @@ class EntityQuery:
             sql, expr_params = filters.expr_sql(self.expr)
             where.append(sql)
             params.extend(expr_params)
+        kind = filters.pinned_kind(self.expr)
+        if kind is not None:
+            # The same rows, said so that PostgreSQL orders them from the (kind, ref) index:
+            # with `kind = x` it drops kind from the ORDER BY and walks the ref index from
+            # its start, through every API before the first component (70 ms at 100k).
+            where.append(f"{Entity._meta.db_table}.kind BETWEEN %s AND %s")
+            params.extend([kind, kind])
         if self.full_text_term:
             # Backstage's default: the sort field, else the uid (which rarely matches).
             fields = self.full_text_fields or [self.order_field or "metadata.uid"]
@@ -170,7 +184,7 @@ def _keyset(
 def _ordered(queryset: QuerySet[Entity], query: EntityQuery, *, reverse: bool) -> QuerySet:
     sort = _sort_expression(query)
     if sort is None:
-        return queryset.order_by("-ref" if reverse else "ref")
+        return queryset.order_by(*query.ref_order(reverse))
     expression, params = sort
     queryset = queryset.annotate(sort_value=RawSQL(expression, params))
     descending = query.descending != reverse
@@ -178,7 +192,7 @@ def _ordered(queryset: QuerySet[Entity], query: EntityQuery, *, reverse: bool) -
     value = F("sort_value")
     nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
     ordered = value.desc(**nulls) if descending else value.asc(**nulls)
-    return queryset.order_by(ordered, "-ref" if reverse else "ref")
+    return queryset.order_by(ordered, *query.ref_order(reverse))
 
 
 def count(query: EntityQuery) -> int:
@@ -188,6 +202,8 @@ def count(query: EntityQuery) -> int:
 def first_page(query: EntityQuery, limit: int, offset: int = 0, with_total: bool = True) -> Page:
     """Return the first page of a query (after skipping offset rows)."""
     total = count(query) if with_total else None
+    if limit == 0:  # a count only
+        return Page([], total, None, None)
     rows = list(_ordered(query.queryset(), query, reverse=False)[offset : offset + limit + 1])
     return _page(query, rows, limit, total, had_before=offset > 0)
 
@@ -271,63 +287,101 @@ def facets(expr: Expr | None, keys: Iterable[str]) -> dict[str, list[dict[str, A
     return result
 
 
+# Keys with a lower-cased column of their own, and where their original spelling lives.
+_COLUMN_FACETS = {
+    "kind": ("kind", ("kind",)),
+    "metadata.namespace": ("namespace", ("metadata", "namespace")),
+    "metadata.name": ("name", ("metadata", "name")),
+    **{key: (column, tuple(key.split("."))) for key, column in PROMOTED.items()},
+}
+
+
 def _facet_counts(query: EntityQuery, key: str) -> Counter[str]:
     lowered = key.lower()
     matching = query.queryset()
-    if lowered in ("kind", "metadata.namespace", "metadata.name"):
-        column = "kind" if lowered == "kind" else lowered.split(".")[1]
-        return _column_facet(matching, column, key)
+    if lowered in _COLUMN_FACETS:
+        column, path = _COLUMN_FACETS[lowered]
+        counts = _column_facet(matching, column, path)
+        if lowered in PROMOTED:  # the irregular rows, from their bodies
+            counts.update(_scan_facet(matching.filter(**{column: IRREGULAR}), lowered))
+        return counts
     if lowered.startswith("relations."):
         return _relations_facet(matching, lowered.split(".", 1)[1])
-    if lowered in PROMOTED:
-        column = PROMOTED[lowered]
-        counts = _group_count(matching, column)
-        irregular = matching.filter(**{f"{column}__isnull": True})
-        counts.update(_scan_facet(irregular, lowered))
-        return counts
     if lowered == "metadata.tags":
         return _tags_facet(matching)
     return _scan_facet(_having_key(matching, lowered), lowered)
 
 
-def _group_count(queryset: QuerySet[Entity], column: str) -> Counter[str]:
+def _column_facet(queryset: QuerySet[Entity], column: str, path: tuple[str, ...]) -> Counter[str]:
+    """Count a lower-cased column (an index-only scan), shown in the original spelling of one
+    entity per value, as Backstage shows `original_value`."""
     rows = (
-        queryset.exclude(**{column: ""})
-        .exclude(**{f"{column}__isnull": True})
+        queryset.exclude(**{f"{column}__in": ("", IRREGULAR)})
         .order_by()
         .values_list(column)
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
     )
-    return Counter(dict(rows))
-
-
-def _column_facet(queryset: QuerySet[Entity], column: str, key: str) -> Counter[str]:
-    """Count a lower-cased column, shown with the original case of one entity per value."""
-    groups = dict(queryset.order_by().values_list(column).annotate(n=Count("id")))
-    path = key.split(".")
+    lowered = dict(rows)
+    spellings = _original_spellings(column, path, list(lowered))
     counts: Counter[str] = Counter()
-    for value, n in groups.items():
-        sample = Entity.objects.filter(**{column: value}).values_list("body", flat=True)[:1]
-        original: Any = sample[0] if sample else None
-        for part in path:
-            original = original.get(part) if isinstance(original, dict) else None
-        counts[original if isinstance(original, str) else value] += n
+    for value, n in lowered.items():
+        counts[spellings.get(value) or value] += n
     return counts
+
+
+def _original_spellings(column: str, path: tuple[str, ...], values: list[str]) -> dict[str, str]:
+    """Return, for each lower-cased value, how one entity having it spells it."""
+    if not values:
+        return {}
+    table = Entity._meta.db_table
+    if connection.vendor == "postgresql":
+        # One index probe per value; kinds are listed so (kind, column) indexes serve it.
+        kinds = sorted(get_config().allowed_kinds | {"location"})
+        kind_condition = "" if column == "kind" else "AND e.kind = ANY(%s) "
+        sql = (
+            f"SELECT v, (SELECT e.body #>> %s FROM {table} e WHERE e.{column} = v "
+            f"{kind_condition}LIMIT 1) FROM unnest(%s::text[]) v"
+        )
+        params: list[Any] = [list(path)] + ([kinds] if kind_condition else []) + [values]
+        with transaction.atomic(), connection.cursor() as cursor:
+            # With LIMIT 1 the planner bets on a sequential scan finding a row at once, which
+            # loses badly for rare values; the index probe is always cheap.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(sql, params)
+            return {value: spelled for value, spelled in cursor.fetchall() if spelled}
+    spellings = {}
+    for value in values:
+        body = Entity.objects.filter(**{column: value}).values_list("body", flat=True).first()
+        for part in path:
+            body = body.get(part) if isinstance(body, dict) else None
+        if isinstance(body, str):
+            spellings[value] = body
+    return spellings
 
 
 def _tags_facet(queryset: QuerySet[Entity]) -> Counter[str]:
     table = Entity._meta.db_table
+    where, params = _where_sql(queryset)
     if connection.vendor == "postgresql":
-        sql = (
-            f"SELECT t, COUNT(DISTINCT e.id) FROM {table} e, "
-            "jsonb_array_elements_text(e.tags) t WHERE e.id IN ({ids}) GROUP BY t"
-        )
+        elements = f"jsonb_array_elements_text({table}.tags) t"
+        value = "t"
     else:
-        sql = (
-            f"SELECT t.value, COUNT(DISTINCT e.id) FROM {table} e, json_each(e.tags) t "
-            "WHERE e.id IN ({ids}) GROUP BY t.value"
-        )
-    return _count_over(queryset, "id", sql, [])
+        elements, value = f"json_each({table}.tags) t", "t.value"
+    # Tags are unique per entity (filters.promoted_tags), so rows counted are entities.
+    sql = f"SELECT {value}, COUNT(*) FROM {table}, {elements} WHERE {where} GROUP BY {value}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return Counter(dict(cursor.fetchall()))
+
+
+def _where_sql(queryset: QuerySet[Entity]) -> tuple[str, list[Any]]:
+    """Return a queryset's WHERE clause as SQL over the unaliased entity table."""
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    try:
+        sql, params = compiler.compile(queryset.query.where)
+    except FullResultSet:  # no conditions at all
+        return "1 = 1", []
+    return (sql or "1 = 1"), list(params)
 
 
 def _relations_facet(queryset: QuerySet[Entity], relation_type: str) -> Counter[str]:

@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from django.db import models, transaction
 from django.db.models import F, Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from catalog.choices import (
@@ -154,11 +153,11 @@ class Entity(models.Model):
     body = models.JSONField()
     # Lower-cased, flattened {key: [values]} for Backstage's filters (catalog/filters.py).
     search = models.JSONField(default=dict)
-    # Copies of the keys the catalog page filters and facets on (filters.PROMOTED): the value
-    # when it is one string, '' when absent, NULL when irregular (three states, hence null).
-    spec_type = models.CharField(max_length=255, null=True, blank=True, default="")  # noqa: DJ001
-    lifecycle = models.CharField(max_length=255, null=True, blank=True, default="")  # noqa: DJ001
-    owner = models.CharField(max_length=255, null=True, blank=True, default="")  # noqa: DJ001
+    # Lower-cased copies of the keys the catalog page filters and facets on (filters.PROMOTED):
+    # the value when it is one string, '' when absent, filters.IRREGULAR otherwise.
+    spec_type = models.CharField(max_length=255, blank=True, default="")
+    lifecycle = models.CharField(max_length=255, blank=True, default="")
+    owner = models.CharField(max_length=255, blank=True, default="")
     tags = models.JSONField(default=list, blank=True)  # metadata.tags, original case
     content_hash = models.CharField(max_length=64)
     generation = models.PositiveIntegerField(default=1)
@@ -198,9 +197,11 @@ class Entity(models.Model):
             models.Index(
                 fields=("orphan",), name="catalog_entity_orphan", condition=Q(orphan=True)
             ),
-            # "owned by X" lists: owners have few entities each, so an ordered scan of the
-            # ref index would walk most of the table to fill a page.
-            models.Index(Lower("owner"), name="catalog_entity_owner_lower"),
+            # Filter pages on the promoted keys come out of these in ref order (a LIMIT reads
+            # just the page), and their facets are index-only scans.
+            models.Index(fields=("kind", "spec_type", "ref"), name="catalog_entity_kind_type"),
+            models.Index(fields=("kind", "lifecycle", "ref"), name="catalog_entity_kind_lifecycle"),
+            models.Index(fields=("kind", "owner", "ref"), name="catalog_entity_owner"),
         ]
 
     def __str__(self) -> str:

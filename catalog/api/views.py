@@ -302,7 +302,7 @@ class EntityListView(CatalogView):
             order_by.append(
                 column.desc(nulls_last=True) if direction == "desc" else column.asc(nulls_last=True)
             )
-        queryset = query.queryset().order_by(*order_by, "ref")
+        queryset = query.queryset().order_by(*order_by, *query.ref_order())
 
         if limit is None:
             return StreamingHttpResponse(
