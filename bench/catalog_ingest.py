@@ -46,11 +46,12 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def prepare_environment(args: argparse.Namespace) -> dict[str, str]:
+def prepare_environment(args: argparse.Namespace, recreate: bool = True) -> dict[str, str]:
+    """Point this process at the benchmark database; drop and recreate it unless told not to."""
     OUT.mkdir(parents=True, exist_ok=True)
     data = OUT / f"data-{args.database}"
     data.mkdir(exist_ok=True)
-    if args.database == "postgres":
+    if args.database == "postgres" and recreate:
         subprocess.run(
             [
                 "dropdb",
@@ -67,9 +68,10 @@ def prepare_environment(args: argparse.Namespace) -> dict[str, str]:
         subprocess.run(
             ["createdb", "-h", "127.0.0.1", "-U", "postgres", "greenroom_bench"], check=True
         )
+    if args.database == "postgres":
         url = "postgres://postgres@127.0.0.1:5432/greenroom_bench"
     else:
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm") if recreate else ():
             (data / f"bench.sqlite3{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{data / 'bench.sqlite3'}"
     config = OUT / "greenroom-bench.yaml"

@@ -210,6 +210,8 @@ def delete_entity(entity: Entity) -> None:
         if entity.source_id is not None:
             Source.objects.filter(pk=entity.source_id).update(content_hash="")
         Entity.objects.filter(pk=entity.pk).delete_with_relations()
+        # A change outside any run: move the catalog's version on (listing.catalog_version).
+        Location.objects.filter(pk=entity.location_id).update(updated_at=timezone.now())
 
 
 def request_run(

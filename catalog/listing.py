@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import FullResultSet
 from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet
 from django.db.models.expressions import RawSQL
 
 from catalog import filters
+from catalog.choices import RunStatus
 from catalog.config import get_config
 from catalog.filters import IRREGULAR, PROMOTED, Expr, FilterError
-from catalog.models import Entity, Relation
+from catalog.models import Entity, IngestionRun, Location, Relation
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 20
@@ -267,6 +270,44 @@ def _sort_value(entity: Entity, query: EntityQuery) -> str | None:
 
 
 # --- facets ------------------------------------------------------------------------------
+
+
+FACET_CACHE_SECONDS = 600
+
+
+def catalog_version() -> str | None:
+    """Return a token that changes whenever entities may have changed, or None while a run
+    is writing (then nothing may be cached).
+
+    Entities change in ingestion runs (their end is recorded), and outside runs only where a
+    location is touched (deleting an entity, moving or removing a location).
+    """
+    runs, locations = IngestionRun._meta.db_table, Location._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(finished_at) FROM {runs}), "
+            f"(SELECT COUNT(*) FROM {runs} WHERE status = %s), "
+            f"(SELECT MAX(updated_at) FROM {locations}), (SELECT COUNT(*) FROM {locations})",
+            [RunStatus.RUNNING],
+        )
+        finished, running, touched, count = cursor.fetchone()
+    if running:
+        return None
+    return f"{finished}|{touched}|{count}"
+
+
+def cached_facets(expr: Expr | None, keys: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """facets(), remembered per catalog version: the catalog page asks the same few facet
+    questions over and over, and between refreshes their answers cannot change."""
+    version = catalog_version()
+    if version is None:
+        return facets(expr, keys)
+    key = "facets:" + hashlib.sha256(repr((version, expr, keys)).encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        found = facets(expr, keys)
+        cache.set(key, found, FACET_CACHE_SECONDS)
+    return found
 
 
 def facets(expr: Expr | None, keys: Iterable[str]) -> dict[str, list[dict[str, Any]]]:

@@ -317,6 +317,8 @@ class IngestionRun(models.Model):
         indexes = [
             models.Index(fields=("location", "-id"), name="catalog_run_location_latest"),
             models.Index(fields=("status",), name="catalog_run_status"),
+            # The newest finished run is part of the catalog's version (listing.catalog_version).
+            models.Index(fields=("finished_at",), name="catalog_run_finished"),
         ]
 
     def __str__(self) -> str:

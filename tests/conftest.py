@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -32,6 +33,12 @@ ALL_KINDS = [
 def _inline_tasks(settings: pytest.FixtureRequest) -> None:
     """Run background tasks synchronously unless a test asks for a real worker."""
     settings.GREENROOM_TASKS_INLINE = True
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache (facets are cached per catalog version)."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -79,5 +79,9 @@ class Migration(migrations.Migration):
                 fields=["kind", "lifecycle", "ref"], name="catalog_entity_kind_lifecycle"
             ),
         ),
+        migrations.AddIndex(
+            model_name="ingestionrun",
+            index=models.Index(fields=["finished_at"], name="catalog_run_finished"),
+        ),
         migrations.RunPython(derive_listing_columns, migrations.RunPython.noop),
     ]
