@@ -14,9 +14,9 @@ import binascii
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.core.exceptions import FullResultSet
@@ -195,11 +195,19 @@ def _ordered(queryset: QuerySet[Entity], query: EntityQuery, *, reverse: bool) -
     value = F("sort_value")
     nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
     ordered = value.desc(**nulls) if descending else value.asc(**nulls)
-    return queryset.order_by(ordered, *query.ref_order(reverse))
+    ref_order = query.ref_order(reverse)
+    # With a pinned kind, (kind, value, ref) is the same order, and (kind, name, ref) can
+    # serve it when the value is the name (see EntityQuery.ref_order).
+    leading = ref_order[:-1]
+    return queryset.order_by(*leading, ordered, ref_order[-1])
 
 
 def count(query: EntityQuery) -> int:
-    return query.queryset().count()
+    """Return how many entities match, remembered per catalog version like facets."""
+    return _per_version(
+        ("count", query.expr, query.full_text_term, tuple(query.full_text_fields)),
+        lambda: query.queryset().count(),
+    )
 
 
 def first_page(query: EntityQuery, limit: int, offset: int = 0, with_total: bool = True) -> Page:
@@ -272,7 +280,8 @@ def _sort_value(entity: Entity, query: EntityQuery) -> str | None:
 # --- facets ------------------------------------------------------------------------------
 
 
-FACET_CACHE_SECONDS = 600
+CACHE_SECONDS = 600
+T = TypeVar("T")
 
 
 def catalog_version() -> str | None:
@@ -299,14 +308,18 @@ def catalog_version() -> str | None:
 def cached_facets(expr: Expr | None, keys: list[str]) -> dict[str, list[dict[str, Any]]]:
     """facets(), remembered per catalog version: the catalog page asks the same few facet
     questions over and over, and between refreshes their answers cannot change."""
+    return _per_version(("facets", expr, tuple(keys)), lambda: facets(expr, keys))
+
+
+def _per_version(question: tuple[Any, ...], answer: Callable[[], T]) -> T:
     version = catalog_version()
     if version is None:
-        return facets(expr, keys)
-    key = "facets:" + hashlib.sha256(repr((version, expr, keys)).encode()).hexdigest()
+        return answer()
+    key = "catalog:" + hashlib.sha256(repr((version, question)).encode()).hexdigest()
     found = cache.get(key)
     if found is None:
-        found = facets(expr, keys)
-        cache.set(key, found, FACET_CACHE_SECONDS)
+        found = answer()
+        cache.set(key, found, CACHE_SECONDS)
     return found
 
 

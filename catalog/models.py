@@ -194,6 +194,8 @@ class Entity(models.Model):
             # Lists of one kind in ref order (the API's default order) and kind facets are
             # index scans; lookups by kind+namespace+name use the unique ref.
             models.Index(fields=("kind", "ref"), name="catalog_entity_kind_ref"),
+            # Pages of one kind sorted by name (the catalog table's default sort).
+            models.Index(fields=("kind", "name", "ref"), name="catalog_entity_kind_name"),
             models.Index(
                 fields=("orphan",), name="catalog_entity_orphan", condition=Q(orphan=True)
             ),

@@ -48,6 +48,17 @@ def api() -> APIClient:
 
 
 @pytest.fixture
+def writer(transactional_db) -> APIClient:
+    """An API client carrying a service token (`token:tests`), allowed to write."""
+    from portal.models import ApiToken  # after Django is set up
+
+    _, token = ApiToken.issue("tests")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+@pytest.fixture
 def catalog_dir(tmp_path: Path) -> Path:
     """A folder of descriptor files that the test config allows reading."""
     folder = tmp_path / "catalog"

@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -33,7 +32,8 @@ import yaml
 
 from catalog.choices import RunStatus
 from catalog.models import Entity, IngestionRun, Location
-from tests.conftest import component, subprocess_database_url
+from tests.conftest import component
+from tests.liveserver import runserver, server_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT_DIR = Path(__file__).resolve().parent / "backstage_client"
@@ -226,51 +226,26 @@ def shop_catalog(
 # -- the server --------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    """Return a loopback port that is free right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def server_env(shop_catalog: dict[str, Path]) -> dict[str, str]:
     """The environment of a server (and its commands) on the test database, without a broker."""
-    return {
-        **{k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"},
-        "DATABASE_URL": subprocess_database_url(),
-        "DB_CONN_MAX_AGE": "0",
-        "GREENROOM_CONFIG": str(shop_catalog["config"]),
-    }
+    return server_environment(GREENROOM_CONFIG=str(shop_catalog["config"]))
 
 
 @pytest.fixture
 def base_url(server_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     """Start `manage.py runserver` on loopback; yield the catalog API's base URL."""
-    port = _free_port()
-    log_path = tmp_path / "server.log"
-    with log_path.open("w+") as log:
-        server = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-            cwd=ROOT,
-            env=server_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert server.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, log_path.read_text()
-                try:
-                    requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}/api/catalog"
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+    with runserver(server_env, tmp_path / "server.log") as server:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.process.poll() is None, server.log()
+            assert time.monotonic() < deadline, server.log()
+            try:
+                requests.get(f"{server.url}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        yield f"{server.url}/api/catalog"
 
 
 def _service_token(env: dict[str, str]) -> str:

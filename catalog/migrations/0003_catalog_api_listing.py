@@ -83,5 +83,9 @@ class Migration(migrations.Migration):
             model_name="ingestionrun",
             index=models.Index(fields=["finished_at"], name="catalog_run_finished"),
         ),
+        migrations.AddIndex(
+            model_name="entity",
+            index=models.Index(fields=["kind", "name", "ref"], name="catalog_entity_kind_name"),
+        ),
         migrations.RunPython(derive_listing_columns, migrations.RunPython.noop),
     ]

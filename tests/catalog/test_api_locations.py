@@ -9,19 +9,9 @@ from rest_framework.test import APIClient
 
 from catalog.choices import LocationOrigin
 from catalog.models import Entity, Location
-from portal.models import ApiToken
 from tests.conftest import component, entity
 
 API = "/api/catalog"
-
-
-@pytest.fixture
-def writer(transactional_db) -> APIClient:
-    """An API client carrying a service token."""
-    _, token = ApiToken.issue("tests")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
 
 
 @pytest.fixture

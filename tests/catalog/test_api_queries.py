@@ -8,8 +8,6 @@ import json
 import pytest
 import yaml
 
-from portal.models import ApiToken
-
 API = "/api/catalog"
 
 # 18 components: types cycle service/website/library, lifecycles production/experimental,
@@ -392,12 +390,13 @@ def test_nul_characters_are_a_400(api, catalog, method, path, body):
     assert "NUL" in response.json()["error"]["message"]
 
 
-def test_cached_facets_follow_every_change(api, catalog, write_file, refresh):
+def test_cached_facets_and_counts_follow_every_change(api, writer, catalog, write_file, refresh):
     # given: a facet answer, remembered
     def type_counts() -> dict[str, int]:
         return {f["value"]: f["count"] for f in facet(api, "facet=spec.type")["spec.type"]}
 
     assert type_counts()["service"] == 6
+    assert by_query(api, "filter=kind=component&limit=0")["totalItems"] == 18
 
     # when: a refresh changes the catalog, then the API deletes an entity
     docs = [d for d in _components() if d["metadata"]["name"] != "comp-00"]
@@ -405,10 +404,9 @@ def test_cached_facets_follow_every_change(api, catalog, write_file, refresh):
     refresh(catalog.location)
     after_refresh = type_counts()
     uid = by_query(api, "filter=metadata.name=comp-03")["items"][0]["metadata"]["uid"]
-    _, token = ApiToken.issue("facets")
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert api.delete(f"{API}/entities/by-uid/{uid}").status_code == 204
+    assert writer.delete(f"{API}/entities/by-uid/{uid}").status_code == 204
 
     # then: each answer is the catalog's, not the cache's
     assert after_refresh["service"] == 5
     assert type_counts()["service"] == 4
+    assert by_query(api, "filter=kind=component&limit=0")["totalItems"] == 16
