@@ -48,10 +48,18 @@ class EntityQuery:
     # ("filter", [params]) or ("query", predicate) as the request gave them.
     source: tuple[str, Any] = ("filter", [])
 
-    def ref_order(self, reverse: bool = False) -> list[str]:
-        """Return ORDER BY fields for ref order (the default, and every tie-break)."""
-        fields = ["kind", "ref"] if filters.pinned_kind(self.expr) else ["ref"]
-        return [f"-{f}" for f in fields] if reverse else fields
+    def sort(self) -> tuple[str, bool] | None:
+        """Return the (field, descending) pages are sorted by, before the ref tie-break.
+
+        Without an order field, pages of one kind come by name, the order the (kind, name,
+        ref) index keeps, and pages of mixed kinds by ref (the unique index); Backstage
+        promises no default order.
+        """
+        if self.order_field:
+            return self.order_field, self.descending
+        if filters.pinned_kind(self.expr) is not None:
+            return "metadata.name", False
+        return None
 
     def queryset(self) -> QuerySet[Entity]:
         """Return the matching entities, unordered, without the search document."""
@@ -64,9 +72,9 @@ class EntityQuery:
             params.extend(expr_params)
         kind = filters.pinned_kind(self.expr)
         if kind is not None:
-            # The same rows, said so that PostgreSQL orders them from the (kind, ref) index:
-            # with `kind = x` it drops kind from the ORDER BY and walks the ref index from
-            # its start, through every API before the first component (70 ms at 100k).
+            # The same rows, said so that PostgreSQL orders them from a (kind, …) index: with
+            # `kind = x` it drops kind from the ORDER BY and may walk the ref index from its
+            # start, through every API before the first component (70 ms at 100k).
             where.append(f"{Entity._meta.db_table}.kind BETWEEN %s AND %s")
             params.extend([kind, kind])
         if self.full_text_term:
@@ -154,7 +162,8 @@ def _cursor_data(query: EntityQuery, total: int | None, **position: Any) -> dict
 
 
 def _sort_expression(query: EntityQuery) -> tuple[str, list[Any]] | None:
-    return filters.order_sql(query.order_field) if query.order_field else None
+    sort = query.sort()
+    return filters.order_sql(sort[0]) if sort else None
 
 
 def _keyset(
@@ -162,12 +171,12 @@ def _keyset(
 ) -> tuple[str, list[Any]]:
     """Return the condition for rows after (or before) the row (value, ref) in page order."""
     table = Entity._meta.db_table
-    sort = _sort_expression(query)
+    sort = query.sort()
     if sort is None:
         return (f"{table}.ref < %s", [ref]) if before else (f"{table}.ref > %s", [ref])
-    expression, params = sort
-    further = "<" if query.descending else ">"
-    earlier = ">" if query.descending else "<"
+    expression, params = filters.order_sql(sort[0])
+    further = "<" if sort[1] else ">"
+    earlier = ">" if sort[1] else "<"
     if not before:
         if value is None:  # in the trailing nulls
             return f"({expression} IS NULL AND {table}.ref > %s)", [*params, ref]
@@ -184,22 +193,21 @@ def _keyset(
     )
 
 
-def _ordered(queryset: QuerySet[Entity], query: EntityQuery, *, reverse: bool) -> QuerySet:
-    sort = _sort_expression(query)
+def ordered(queryset: QuerySet[Entity], query: EntityQuery, *, reverse: bool = False) -> QuerySet:
+    """Return the queryset in page order (or its reverse, to walk back from a cursor)."""
+    sort = query.sort()
     if sort is None:
-        return queryset.order_by(*query.ref_order(reverse))
-    expression, params = sort
+        return queryset.order_by("-ref" if reverse else "ref")
+    expression, params = filters.order_sql(sort[0])
     queryset = queryset.annotate(sort_value=RawSQL(expression, params))
-    descending = query.descending != reverse
+    descending = sort[1] != reverse
     # Nulls last in page order, so first when walking backwards.
     value = F("sort_value")
     nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
-    ordered = value.desc(**nulls) if descending else value.asc(**nulls)
-    ref_order = query.ref_order(reverse)
-    # With a pinned kind, (kind, value, ref) is the same order, and (kind, name, ref) can
-    # serve it when the value is the name (see EntityQuery.ref_order).
-    leading = ref_order[:-1]
-    return queryset.order_by(*leading, ordered, ref_order[-1])
+    by_value = value.desc(**nulls) if descending else value.asc(**nulls)
+    # With one kind, (kind, value, ref) is the same order, and lets (kind, name, ref) serve it.
+    leading = [("-kind" if reverse else "kind")] if filters.pinned_kind(query.expr) else []
+    return queryset.order_by(*leading, by_value, "-ref" if reverse else "ref")
 
 
 def count(query: EntityQuery) -> int:
@@ -215,7 +223,7 @@ def first_page(query: EntityQuery, limit: int, offset: int = 0, with_total: bool
     total = count(query) if with_total else None
     if limit == 0:  # a count only
         return Page([], total, None, None)
-    rows = list(_ordered(query.queryset(), query, reverse=False)[offset : offset + limit + 1])
+    rows = list(ordered(query.queryset(), query, reverse=False)[offset : offset + limit + 1])
     return _page(query, rows, limit, total, had_before=offset > 0)
 
 
@@ -233,7 +241,7 @@ def page_from_cursor(cursor: dict[str, Any], limit: int) -> Page:
         raise CursorError("cursor is not a cursor this server issued")
     before = "before" in cursor
     sql, params = _keyset(query, value, ref, before=before)
-    queryset = _ordered(query.queryset().extra(where=[sql], params=params), query, reverse=before)
+    queryset = ordered(query.queryset().extra(where=[sql], params=params), query, reverse=before)
     rows = list(queryset[: limit + 1])
     if before:
         more_before = len(rows) > limit
@@ -271,7 +279,7 @@ def _page(
 
 
 def _sort_value(entity: Entity, query: EntityQuery) -> str | None:
-    if not query.order_field:
+    if query.sort() is None:
         return None
     value = getattr(entity, "sort_value", None)
     return None if value is None else str(value)

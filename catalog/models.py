@@ -191,10 +191,8 @@ class Entity(models.Model):
         constraints = [models.UniqueConstraint(fields=("ref",), name="catalog_entity_unique_ref")]
         indexes = [
             models.Index(fields=("location", "last_run_id"), name="catalog_entity_loc_run"),
-            # Lists of one kind in ref order (the API's default order) and kind facets are
-            # index scans; lookups by kind+namespace+name use the unique ref.
-            models.Index(fields=("kind", "ref"), name="catalog_entity_kind_ref"),
-            # Pages of one kind sorted by name (the catalog table's default sort).
+            # Pages of one kind by name (the default order with a kind filter, and the
+            # catalog table's), kind facets and counts; lookups by name use the unique ref.
             models.Index(fields=("kind", "name", "ref"), name="catalog_entity_kind_name"),
             models.Index(
                 fields=("orphan",), name="catalog_entity_orphan", condition=Q(orphan=True)

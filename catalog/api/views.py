@@ -302,7 +302,10 @@ class EntityListView(CatalogView):
             order_by.append(
                 column.desc(nulls_last=True) if direction == "desc" else column.asc(nulls_last=True)
             )
-        queryset = query.queryset().order_by(*order_by, *query.ref_order())
+        if order_by:
+            queryset = query.queryset().order_by(*order_by, "ref")
+        else:
+            queryset = listing.ordered(query.queryset(), query)
 
         if limit is None:
             return StreamingHttpResponse(

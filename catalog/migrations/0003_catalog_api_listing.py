@@ -61,10 +61,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="entity",
-            index=models.Index(fields=["kind", "ref"], name="catalog_entity_kind_ref"),
-        ),
-        migrations.AddIndex(
-            model_name="entity",
             index=models.Index(
                 fields=["kind", "spec_type", "ref"], name="catalog_entity_kind_type"
             ),
