@@ -50,6 +50,7 @@ _COLUMNS = {"kind": "kind", "metadata.namespace": "namespace", "metadata.name": 
 # marker has capitals, so no lower-cased value can equal it, and it keeps the rows in the
 # column's index.
 IRREGULAR = "~IRREGULAR~"
+ORPHAN_KEY = "metadata.annotations.backstage.io/orphan"
 PROMOTED = {"spec.type": "spec_type", "spec.lifecycle": "lifecycle", "spec.owner": "owner"}
 
 
@@ -359,6 +360,12 @@ def _match_sql(match: Match) -> tuple[str, list[Any]]:
             sql += r" AND r.target_ref LIKE %s ESCAPE '\'"
             params.append(_like_prefix(values[0]))
         return sql + ")", params
+    if key == ORPHAN_KEY and op != "prefix":
+        # Ingestion sets this annotation exactly when it flags the entity an orphan (and
+        # drops it from descriptors), so Backstage's orphan query reads the flag's index.
+        if op == "exists" or "true" in values:
+            return f"{table}.orphan = %s", [True]
+        return "1 = 0", []
     column = _COLUMNS.get(key)
     if column is not None:  # lower-cased, on every entity
         return _column_sql(f"{table}.{column}", op, values, always_present=True)

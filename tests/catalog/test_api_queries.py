@@ -8,6 +8,9 @@ import json
 import pytest
 import yaml
 
+from catalog import ingest
+from tests.conftest import component
+
 API = "/api/catalog"
 
 # 18 components: types cycle service/website/library, lifecycles production/experimental,
@@ -420,3 +423,20 @@ def test_cached_facets_and_counts_follow_every_change(api, writer, catalog, writ
     assert after_refresh["service"] == 5
     assert type_counts()["service"] == 4
     assert by_query(api, "filter=kind=component&limit=0")["totalItems"] == 16
+
+
+def test_orphans_are_found_by_backstages_annotation_filter(api, configure, register, write_file):
+    # given: b is no longer in its file, and the orphan strategy keeps it
+    configure(orphanStrategy="keep")
+    path = write_file("all.yaml", component("a") + "---\n" + component("b"))
+    run = register(path)
+    write_file("all.yaml", component("a"))
+    ingest.refresh_location(run.location)
+
+    # when / then: the flag answers, the same as the annotation would
+    orphan_filter = "filter=metadata.annotations.backstage.io/orphan=true"
+    assert names(by_query(api, orphan_filter)["items"]) == ["b"]
+    assert names(by_query(api, "filter=metadata.annotations.backstage.io/orphan")["items"]) == ["b"]
+    assert by_query(api, "filter=metadata.annotations.backstage.io/orphan=false")["items"] == []
+    body = api.get(f"{API}/entities/by-name/component/default/b").json()
+    assert body["metadata"]["annotations"]["backstage.io/orphan"] == "true"
