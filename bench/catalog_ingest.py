@@ -18,6 +18,7 @@ with --workers processes on Redis, as production does. The database is dropped a
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import re
@@ -94,6 +95,12 @@ def prepare_environment(args: argparse.Namespace, recreate: bool = True) -> dict
     return env
 
 
+def _stop_worker(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
 def start_worker(args: argparse.Namespace) -> subprocess.Popen | None:
     if args.mode != "celery":
         return None
@@ -132,6 +139,9 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     worker = start_worker(args)
+    if worker is not None:
+        # Also on a crash: a worker left behind would consume the next run's tasks.
+        atexit.register(_stop_worker, worker)
     results: dict[str, object] = {
         "entities": args.entities,
         "database": args.database,
@@ -287,8 +297,7 @@ def main() -> None:
         report(f"(e) one file with {args.documents} documents", seconds, run)
 
     if worker is not None:
-        worker.terminate()
-        worker.wait(timeout=30)
+        _stop_worker(worker)
     connection.close()
     out = OUT / f"results-{args.database}-{args.mode}-{args.entities}.json"
     out.write_text(json.dumps(results, indent=2))
