@@ -385,11 +385,16 @@ def _match_sql(match: Match) -> tuple[str, list[Any]]:
     return _search_sql(key, op, values)
 
 
+def catalog_kinds() -> list[str]:
+    """Return every kind the catalog may hold, lower-cased: listing them lets a query probe
+    the (kind, column, …) indexes when it does not care about the kind."""
+    return sorted(get_config().allowed_kinds | {"location"})
+
+
 def has_irregular(column: str) -> bool:
     """Return whether any entity has an irregular value in a promoted column (an index probe
     per kind), so the usual query can leave out the fallback to the search document."""
-    kinds = sorted(get_config().allowed_kinds | {"location"})
-    return Entity.objects.filter(kind__in=kinds, **{column: IRREGULAR}).exists()
+    return Entity.objects.filter(kind__in=catalog_kinds(), **{column: IRREGULAR}).exists()
 
 
 def _column_sql(
@@ -412,11 +417,7 @@ def _search_sql(key: str, op: str, values: list[str]) -> tuple[str, list[Any]]:
         if op == "exists":
             return f"{table}.search ? %s", [key]
         if op == "prefix":
-            return (
-                f"EXISTS (SELECT 1 FROM jsonb_array_elements_text({table}.search -> %s) v "
-                rf"WHERE v LIKE %s ESCAPE '\')",
-                [key, _like_prefix(values[0])],
-            )
+            return _value_like_sql(key, _like_prefix(values[0]))
         if len(values) == 1:  # containment can use a GIN index
             return f"{table}.search @> %s::jsonb", [json.dumps({key: values})]
         return f"({table}.search -> %s) ?| %s", [key, values]
@@ -424,11 +425,7 @@ def _search_sql(key: str, op: str, values: list[str]) -> tuple[str, list[Any]]:
     if op == "exists":
         return f"json_type({table}.search, %s) IS NOT NULL", [path]
     if op == "prefix":
-        return (
-            f"EXISTS (SELECT 1 FROM json_each({table}.search, %s) "
-            rf"WHERE json_each.value LIKE %s ESCAPE '\')",
-            [path, _like_prefix(values[0])],
-        )
+        return _value_like_sql(key, _like_prefix(values[0]))
     return (
         f"EXISTS (SELECT 1 FROM json_each({table}.search, %s) "
         f"WHERE json_each.value IN ({_placeholders(values)}))",
@@ -438,22 +435,26 @@ def _search_sql(key: str, op: str, values: list[str]) -> tuple[str, list[Any]]:
 
 def full_text_sql(term: str, fields: list[str]) -> tuple[str, list[Any]]:
     """Return a condition: some value of one of the given keys contains term (any case)."""
-    table = Entity._meta.db_table
     pattern = "%" + _like_escape(term.lower()) + "%"
+    parts = [_value_like_sql(field.lower(), pattern) for field in fields]
+    sql = " OR ".join(part for part, _ in parts)
+    return "(" + sql + ")", [p for _, part_params in parts for p in part_params]
+
+
+def _value_like_sql(key: str, pattern: str) -> tuple[str, list[Any]]:
+    """Return a condition: some value of key in the search document is LIKE pattern."""
+    table = Entity._meta.db_table
     if connection.vendor == "postgresql":
-        one = (
+        return (
             f"EXISTS (SELECT 1 FROM jsonb_array_elements_text({table}.search -> %s) v "
-            r"WHERE v LIKE %s ESCAPE '\')"
+            r"WHERE v LIKE %s ESCAPE '\')",
+            [key, pattern],
         )
-        keys = [field.lower() for field in fields]
-    else:
-        one = (
-            f"EXISTS (SELECT 1 FROM json_each({table}.search, %s) "
-            r"WHERE json_each.value LIKE %s ESCAPE '\')"
-        )
-        keys = [json_path(field.lower()) for field in fields]
-    params = [p for key in keys for p in (key, pattern)]
-    return "(" + " OR ".join([one] * len(keys)) + ")", params
+    return (
+        f"EXISTS (SELECT 1 FROM json_each({table}.search, %s) "
+        r"WHERE json_each.value LIKE %s ESCAPE '\')",
+        [json_path(key), pattern],
+    )
 
 
 def _placeholders(values: list[Any]) -> str:

@@ -16,6 +16,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 from django.core.cache import cache
@@ -26,7 +27,6 @@ from django.db.models.expressions import RawSQL
 
 from catalog import filters
 from catalog.choices import RunStatus
-from catalog.config import get_config
 from catalog.filters import IRREGULAR, PROMOTED, Expr, FilterError
 from catalog.models import Entity, IngestionRun, Location, Relation
 
@@ -61,13 +61,20 @@ class EntityQuery:
             return "metadata.name", False
         return None
 
+    @cached_property
+    def _expr_sql(self) -> tuple[str, list[Any]]:
+        # Once per query: a page, its count and its facets all filter the same way, and
+        # compiling may probe the database (filters.has_irregular).
+        assert self.expr is not None
+        return filters.expr_sql(self.expr)
+
     def queryset(self) -> QuerySet[Entity]:
         """Return the matching entities, unordered, without the search document."""
         queryset = Entity.objects.defer("search")
         where = []
         params: list[Any] = []
         if self.expr is not None:
-            sql, expr_params = filters.expr_sql(self.expr)
+            sql, expr_params = self._expr_sql
             where.append(sql)
             params.extend(expr_params)
         kind = filters.pinned_kind(self.expr)
@@ -398,7 +405,7 @@ def _original_spellings(column: str, path: tuple[str, ...], values: list[str]) -
     table = Entity._meta.db_table
     if connection.vendor == "postgresql":
         # One index probe per value; kinds are listed so (kind, column) indexes serve it.
-        kinds = sorted(get_config().allowed_kinds | {"location"})
+        kinds = filters.catalog_kinds()
         kind_condition = "" if column == "kind" else "AND e.kind = ANY(%s) "
         sql = (
             f"SELECT v, (SELECT e.body #>> %s FROM {table} e WHERE e.{column} = v "
@@ -411,13 +418,20 @@ def _original_spellings(column: str, path: tuple[str, ...], values: list[str]) -
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute(sql, params)
             return {value: spelled for value, spelled in cursor.fetchall() if spelled}
+    # SQLite: one grouped query; a bare column in a GROUP BY comes from one row of its group.
+    path_sql = "$." + ".".join(path)
     spellings = {}
-    for value in values:
-        body = Entity.objects.filter(**{column: value}).values_list("body", flat=True).first()
-        for part in path:
-            body = body.get(part) if isinstance(body, dict) else None
-        if isinstance(body, str):
-            spellings[value] = body
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {column}, json_extract(body, %s) FROM {table} "
+                f"WHERE {column} IN ({', '.join(['%s'] * len(chunk))}) GROUP BY {column}",
+                [path_sql, *chunk],
+            )
+            spellings.update(
+                (value, spelled) for value, spelled in cursor.fetchall() if isinstance(spelled, str)
+            )
     return spellings
 
 

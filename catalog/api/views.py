@@ -382,7 +382,6 @@ class EntitiesByQueryView(CatalogReadView):
         offset = _non_negative_int(params.get("offset"), "offset", 0) or 0
         return self._first(query, limit, offset, params.get("totalItems"), fields)
 
-    @extend_schema(request=dict, parameters=[])
     def post(self, request: Request) -> Response:
         data = _body(
             request,
@@ -466,7 +465,6 @@ class EntityFacetsView(CatalogReadView):
         params = request.query_params
         return self._answer(params.getlist("facet"), _filter_expr(params.getlist("filter")))
 
-    @extend_schema(request=dict)
     def post(self, request: Request) -> Response:
         data = _body(request, {"facets", "query"})
         keys = _string_list(data.get("facets"), "facets")
@@ -487,7 +485,6 @@ class RefreshView(CatalogView):
 
     operation_ids = {"post": "refreshEntity"}
 
-    @extend_schema(request=dict)
     def post(self, request: Request) -> Response:
         data = _body(request, {"entityRef", "authorizationToken"})
         raw = data.get("entityRef")
@@ -506,7 +503,6 @@ class ValidateEntityView(CatalogReadView):
 
     operation_ids = {"post": "validateEntity"}
 
-    @extend_schema(request=dict)
     def post(self, request: Request) -> Response:
         data = _body(request, {"location", "entity"})
         location = data.get("location")
@@ -545,7 +541,6 @@ class LocationListView(CatalogView):
         )
 
     @extend_schema(
-        request=dict,
         parameters=[
             OpenApiParameter("dryRun", str, enum=["true", "false"]),
             OpenApiParameter("onConflict", str, enum=["reject", "refresh"]),
@@ -604,7 +599,6 @@ class LocationDetailView(CatalogView):
     def get(self, request: Request, location_id: str) -> Response:
         return Response(_location_json(_location_or_404(location_id)))
 
-    @extend_schema(request=dict)
     def put(self, request: Request, location_id: str) -> Response:
         location = self._mutable(location_id)
         data = _body(request, {"type", "target"})
@@ -643,7 +637,6 @@ class LocationsByQueryView(CatalogReadView):
 
     MAX_LOCATIONS = 100_000
 
-    @extend_schema(request=dict)
     def post(self, request: Request) -> Response:
         data = _body(request, {"query", "limit", "cursor"})
         limit = _limit(data.get("limit"), 100) or 0
@@ -699,7 +692,6 @@ class AnalyzeLocationView(CatalogView):
 
     operation_ids = {"post": "analyzeLocation"}
 
-    @extend_schema(request=dict)
     def post(self, request: Request) -> Response:
         data = _body(request, {"location", "catalogFileName"})
         location = data.get("location")
