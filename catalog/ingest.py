@@ -810,30 +810,16 @@ class BatchProcessor:
         identity: str | None,
         problems: list[FieldError],
     ) -> dict[str, Any]:
-        first = problems[0]
-        message = "; ".join(str(p) for p in problems)
-        record = _error(
-            source.key,
-            document.index,
-            document.line_of(first.field),
-            first.field,
-            message,
-            ref=identity,
-        )
+        record = invalid_document_error(source.key, document, problems, identity)
         if identity is not None:
             self.invalid.setdefault(identity, []).append(record)
         return record
 
     def _discover_children(self, source: Source, spec: dict[str, Any]) -> None:
         """Queue a Location entity's targets, resolved relative to the file that lists them."""
-        targets = list(spec.get("targets") or [])
-        if spec.get("target"):
-            targets.insert(0, spec["target"])
-        optional = spec.get("presence") == "optional"
-        for target in targets:
-            child_type, child_target = readers.resolve_child_target(
-                source.type, source.target, target
-            )
+        for child_type, child_target, optional in location_children(
+            source.type, source.target, spec
+        ):
             self.children.append((source, child_type, child_target, optional))
 
     # -- writing ------------------------------------------------------------------------------
@@ -1138,6 +1124,37 @@ def descriptor_body(
     if "spec" in data:
         body["spec"] = data["spec"]
     return ref_key(data["kind"], metadata["namespace"], metadata["name"]), body
+
+
+def invalid_document_error(
+    source_key: str, document: Document, problems: list[FieldError], identity: str | None
+) -> dict[str, Any]:
+    """Return the error record of a document that failed validation: every problem in one
+    message, at the line of the first."""
+    first = problems[0]
+    return _error(
+        source_key,
+        document.index,
+        document.line_of(first.field),
+        first.field,
+        "; ".join(str(p) for p in problems),
+        ref=identity,
+    )
+
+
+def location_children(
+    base_type: str, base_target: str, spec: dict[str, Any]
+) -> list[tuple[str, str, bool]]:
+    """Return a Location entity's targets as (type, target, optional), resolved relative to
+    the file or URL that declares them, `target` before `targets`."""
+    targets = list(spec.get("targets") or [])
+    if spec.get("target"):
+        targets.insert(0, spec["target"])
+    optional = spec.get("presence") == "optional"
+    return [
+        (*readers.resolve_child_target(base_type, base_target, target), optional)
+        for target in targets
+    ]
 
 
 def _identify(data: Any) -> str | None:

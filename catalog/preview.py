@@ -24,6 +24,8 @@ from catalog.ingest import (
     check_document,
     check_target,
     descriptor_body,
+    invalid_document_error,
+    location_children,
     location_entity_body,
 )
 from catalog.models import Location
@@ -109,28 +111,13 @@ def _read_one(
             continue
         data, problems, _ = check_document(document.data, config, None, type_, target)
         if problems:
-            first = problems[0]
-            preview.errors.append(
-                _error(
-                    key,
-                    document.index,
-                    document.line_of(first.field),
-                    first.field,
-                    "; ".join(str(p) for p in problems),
-                    ref=_identify(document.data),
-                )
-            )
+            identity = _identify(document.data)
+            preview.errors.append(invalid_document_error(key, document, problems, identity))
             continue
         _, body = descriptor_body(data, key, origin)
         preview.entities.append(body)
         if body["kind"].lower() == "location":
-            spec = body.get("spec") or {}
-            targets = ([spec["target"]] if spec.get("target") else []) + list(
-                spec.get("targets") or []
-            )
-            for child in targets:
-                child_type, child_target = readers.resolve_child_target(type_, target, child)
-                children.append((child_type, child_target, spec.get("presence") == "optional"))
+            children.extend(location_children(type_, target, body.get("spec") or {}))
     return children
 
 
