@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint worker beat web bench clean
+.PHONY: setup run test lint worker beat web bench clean vendor
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +19,12 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 	$(BIN)/python manage.py migrate --no-input -v 0
 	GREENROOM_TASKS_INLINE=true $(BIN)/python manage.py catalog refresh --wait > /dev/null
+	$(BIN)/python manage.py demo_content
 
 ## run: the portal with the demo catalog on the embedded default (SQLite, no Redis, one process)
 run: setup
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DEBUG=$${DEBUG:-true} GREENROOM_GUEST_SIGNIN=$${GREENROOM_GUEST_SIGNIN:-true} \
+	  $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## test: the whole test suite (against DATABASE_URL / CELERY_BROKER_URL when set)
 test: setup
@@ -43,6 +45,14 @@ beat: setup
 
 bench: setup
 	$(BIN)/python bench/catalog_ingest.py $(BENCH_ARGS)
+
+## vendor: refresh the front-end files under static/vendor from the npm registry (committed;
+## the portal itself never needs npm or a CDN)
+vendor:
+	cd static/vendor && npm ci --no-audit --no-fund --ignore-scripts
+	cp static/vendor/node_modules/bootstrap/dist/css/bootstrap.min.css \
+	   static/vendor/node_modules/bootstrap/dist/js/bootstrap.bundle.min.js \
+	   static/vendor/node_modules/bootstrap/LICENSE static/vendor/bootstrap/
 
 clean:
 	rm -rf $(VENV) data

@@ -173,10 +173,13 @@ def _sort_expression(query: EntityQuery) -> tuple[str, list[Any]] | None:
     return filters.order_sql(sort[0]) if sort else None
 
 
-def _keyset(
+def keyset_condition(
     query: EntityQuery, value: str | None, ref: str, *, before: bool
 ) -> tuple[str, list[Any]]:
-    """Return the condition for rows after (or before) the row (value, ref) in page order."""
+    """Return the condition for rows after (or before) the row (value, ref) in page order.
+
+    Shared by the API's cursors and the catalog page's page links.
+    """
     table = Entity._meta.db_table
     sort = query.sort()
     if sort is None:
@@ -247,7 +250,7 @@ def page_from_cursor(cursor: dict[str, Any], limit: int) -> Page:
     if total is not None and not isinstance(total, int):
         raise CursorError("cursor is not a cursor this server issued")
     before = "before" in cursor
-    sql, params = _keyset(query, value, ref, before=before)
+    sql, params = keyset_condition(query, value, ref, before=before)
     queryset = ordered(query.queryset().extra(where=[sql], params=params), query, reverse=before)
     rows = list(queryset[: limit + 1])
     if before:

@@ -11,6 +11,7 @@ import hashlib
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -353,3 +354,23 @@ class IngestionRun(models.Model):
                 run.errors = run.errors + errors[:room]
             run.error_count += sum(1 for e in errors if e.get("level", "error") == "error")
             run.save(update_fields=["errors", "error_count"])
+
+
+class EntityVisit(models.Model):
+    """When a person last opened an entity's page (one row per person and entity)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entity_visits"
+    )
+    entity_ref = models.CharField(max_length=255)
+    visited_at = models.DateTimeField(default=timezone.now)
+    hits = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("user", "entity_ref"), name="catalog_visit_unique")
+        ]
+        indexes = [models.Index(fields=("user", "-visited_at"), name="catalog_visit_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user} visited {self.entity_ref}"

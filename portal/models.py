@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -42,3 +45,46 @@ class ApiToken(models.Model):
             name=name, token_hash=hash_token(token), hint=token[:10], created_by=created_by
         )
         return record, token
+
+
+class Theme(models.TextChoices):
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark"
+    AUTO = "auto", "Same as my system"
+
+
+class Preference(models.Model):
+    """One person's settings for the portal (created on first save)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_preference"
+    )
+    theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.AUTO)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user}"
+
+
+def validate_link_target(value: str) -> None:
+    """Accept a path inside the portal ("/catalog") or an http(s) URL; nothing that runs."""
+    if value.startswith("/") and not value.startswith("//"):
+        return
+    if urlsplit(value).scheme.lower() in {"http", "https"}:
+        return
+    raise ValidationError("Use a path starting with / or an http(s) URL.")
+
+
+class OnboardingLink(models.Model):
+    """A first step for new engineers, shown on everyone's home page (edited in the admin)."""
+
+    title = models.CharField(max_length=200)
+    url = models.CharField(max_length=500, validators=[validate_link_target])
+    description = models.CharField(max_length=500, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("position", "title")
+
+    def __str__(self) -> str:
+        return self.title

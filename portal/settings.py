@@ -36,18 +36,28 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc files, served locally
+    "django_htmx",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.github",
     "portal",
     "catalog",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.signin.SignInRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -64,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.layout",
             ],
         },
     },
@@ -141,6 +152,45 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise serves static files in every shape (runserver without DEBUG, gunicorn); from the
+# app folders directly unless `collectstatic` has filled STATIC_ROOT.
+WHITENOISE_USE_FINDERS = env_bool("GREENROOM_STATIC_FROM_APPS", True)
+
+# --- Sign-in (django-allauth) and who a person is in the catalog ------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_ADAPTER = "portal.signin.PortalAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "portal.signin.PortalSocialAccountAdapter"
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the provider button posts, with CSRF
+SOCIALACCOUNT_ONLY = False
+# Accounts are made by admins (`createsuperuser`, the admin site) or by an OAuth provider;
+# open self-service sign-up only where a portal wants it.
+GREENROOM_SIGNUP_OPEN = env_bool("GREENROOM_SIGNUP_OPEN", False)
+# The demo's one-click guest sign-in (`make run` turns it on). Guests may browse and register.
+GREENROOM_GUEST_SIGNIN = env_bool("GREENROOM_GUEST_SIGNIN", False)
+# GitHub sign-in, when an OAuth app is configured (GITHUB_URL for GitHub Enterprise).
+GITHUB_CLIENT_ID = env_str("GITHUB_CLIENT_ID", "")
+GITHUB_CLIENT_SECRET = env_secret("GITHUB_CLIENT_SECRET", "")
+SOCIALACCOUNT_PROVIDERS: dict[str, dict] = {"github": {"SCOPE": ["read:user", "user:email"]}}
+if GITHUB_CLIENT_ID:
+    SOCIALACCOUNT_PROVIDERS["github"]["APPS"] = [
+        {"client_id": GITHUB_CLIENT_ID, "secret": GITHUB_CLIENT_SECRET, "key": ""}
+    ]
+    if env_str("GITHUB_URL", ""):
+        SOCIALACCOUNT_PROVIDERS["github"]["GITHUB_URL"] = env_str("GITHUB_URL", "")
+# How a signed-in person is matched to a catalog User entity: by "username" (metadata.name)
+# or by "email" (spec.profile.email).
+GREENROOM_IDENTITY_MATCH = env_str("GREENROOM_IDENTITY_MATCH", "username")
+if GREENROOM_IDENTITY_MATCH not in {"username", "email"}:
+    raise ImproperlyConfigured("GREENROOM_IDENTITY_MATCH must be 'username' or 'email'")
 
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "portal.api.errors.backstage_exception_handler",
@@ -194,3 +244,4 @@ LOGGING = {
 }
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT.mkdir(exist_ok=True)

@@ -20,11 +20,12 @@ class Route:
 
 @dataclass
 class FakeHost:
-    """Paths → answers; `hits` counts requests per path."""
+    """Paths → answers (GET and POST alike); `hits` counts requests per path."""
 
     base_url: str = ""
     routes: dict[str, Route] = field(default_factory=dict)
     hits: dict[str, int] = field(default_factory=dict)
+    posted: dict[str, list[bytes]] = field(default_factory=dict)  # request bodies per path
 
     def serve(self, path: str, body: str | bytes = b"", **options: object) -> str:
         data = body.encode() if isinstance(body, str) else body
@@ -51,6 +52,11 @@ def fake_host() -> Iterator[FakeHost]:
                 self.wfile.write(route.body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up first (timeout tests)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            host.posted.setdefault(self.path, []).append(self.rfile.read(length))
+            self.do_GET()
 
         def log_message(self, *args: object) -> None:
             pass
