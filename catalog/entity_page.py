@@ -69,6 +69,8 @@ class About:
     view_url: str | None
     edit_url: str | None
     annotations: dict[str, str] = field(default_factory=dict)
+    email: str | None = None  # groups' and users' spec.profile
+    display_name: str = ""
 
 
 def entity_key(namespace: str, kind: str, name: str) -> str:
@@ -118,7 +120,11 @@ def about(entity: Entity, owners: list[str]) -> About:
             links.append({"url": url, "title": str(link.get("title") or url)})
     view_url, edit_url = _source_urls(annotations)
     system, domain = spec.get("system"), spec.get("domain")
+    profile = spec.get("profile") if isinstance(spec.get("profile"), dict) else {}
+    email = profile.get("email")
     return About(
+        email=email if isinstance(email, str) and safe_url(f"mailto:{email}") else None,
+        display_name=str(profile.get("displayName") or ""),
         title=str(metadata.get("title") or metadata.get("name", "")),
         description=render_markdown(metadata.get("description")),
         owners=[link_for_ref(ref, "group") for ref in owners],

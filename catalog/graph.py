@@ -389,7 +389,8 @@ def _node_width(node: Node) -> float:
 
 def _fit(text: str, width: float, char_width: float) -> str:
     """Return text shortened with an ellipsis to about `width` units."""
-    room = max(int((width - 2 * NODE_PADDING) / char_width), 1)
+    # round, not int: widths were rounded from this same estimate, so int would cut one short.
+    room = max(round((width - 2 * NODE_PADDING) / char_width), 1)
     return text if len(text) <= room else text[: room - 1].rstrip() + "…"
 
 
@@ -454,8 +455,13 @@ def _render_edge(graph: Graph, edge: Edge, prefix: str) -> str:
     else:
         sx, tx = source.x, target.x + target.width
         c1x = c2x = (sx + tx) / 2
-    # The point halfway along the cubic Bézier, where the label goes.
-    mx, my = (sx + 3 * c1x + 3 * c2x + tx) / 8, (sy + ty) / 2
+    # Edges fan out from inner nodes to outer ones, so labels sit three quarters of the way
+    # to the outer (deeper) end, where the fanned curves are furthest apart.
+    t = 0.5
+    if source.depth != target.depth:
+        t = 0.75 if target.depth > source.depth else 0.25
+    mx = _bezier(t, sx, c1x, c2x, tx)
+    my = _bezier(t, sy, sy, ty, ty)
     d = f"M{_n(sx)},{_n(sy)} C{_n(c1x)},{_n(sy)} {_n(c2x)},{_n(ty)} {_n(tx)},{_n(ty)}"
     return (
         f'<g class="edge" data-source="{_e(edge.source)}" data-target="{_e(edge.target)}">'
@@ -465,6 +471,12 @@ def _render_edge(graph: Graph, edge: Edge, prefix: str) -> str:
         f' fill="#5f6670" stroke="#fff" stroke-width="3" paint-order="stroke">'
         f"{_e(edge.label)}</text></g>"
     )
+
+
+def _bezier(t: float, p0: float, p1: float, p2: float, p3: float) -> float:
+    """Return one coordinate of the cubic Bézier point at t."""
+    u = 1 - t
+    return u**3 * p0 + 3 * u**2 * t * p1 + 3 * u * t**2 * p2 + t**3 * p3
 
 
 def _render_node(node: Node, is_root: bool, url_for: Callable[[Node], str]) -> str:
