@@ -245,8 +245,8 @@ def catalog_page(
 ) -> CatalogPage:
     """Return one page of the catalog table: a count, one page query and the page's stars.
 
-    Five queries at most, whatever the catalog's size: the catalog version and count (both
-    cached per version), the page, and the person's stars among the page's rows.
+    A fixed number of queries whatever the catalog's size: the catalog version and the count
+    (cached per version), the page, and the person's stars among the page's rows.
     """
     query = entity_query(found, ownership_refs)
     matching = query.queryset()

@@ -50,9 +50,11 @@ def _match_user_entity(username: str, email: str) -> str | None:
 
 def resolve(username: str, email: str = "") -> Identity:
     """Return the catalog identity of an account (two indexed queries, cached per version)."""
-    question = f"{catalog_version()}|{settings.GREENROOM_IDENTITY_MATCH}|{username}|{email}"
+    version = catalog_version()
+    question = f"{version}|{settings.GREENROOM_IDENTITY_MATCH}|{username}|{email}"
     key = "identity:" + hashlib.sha256(question.encode()).hexdigest()
-    found = cache.get(key)
+    # While a run writes (version None) nothing may be cached: groups may be changing.
+    found = cache.get(key) if version is not None else None
     if found is not None:
         return found
     user_ref = _match_user_entity(username, email)
@@ -65,7 +67,8 @@ def resolve(username: str, email: str = "") -> Identity:
             .distinct()
         )
     identity = Identity(user_ref, groups)
-    cache.set(key, identity, 300)
+    if version is not None:
+        cache.set(key, identity, 300)
     return identity
 
 

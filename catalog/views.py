@@ -55,7 +55,6 @@ def _catalog_table(
         "tags": browse.tag_options(found.kind),
         "facet_labels": browse.FACET_KEYS,
         "page_sizes": browse.PAGE_SIZES,
-        "has_identity": bool(person.ownership_refs),
     }
     if request.htmx and request.htmx.target == "catalog-results":
         return render(request, "catalog/partials/_entity_table.html", context)
@@ -340,13 +339,15 @@ def location_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _location_row(request: HttpRequest, location: Location) -> HttpResponse:
+    row = browse.location_rows([location])[0]
+    return render(request, "catalog/partials/_location_row.html", {"row": row})
+
+
 @require_GET
 def location_row(request: HttpRequest, location_id: str) -> HttpResponse:
     """One location's row (polled by the page while its run is in progress)."""
-    location = get_object_or_404(Location, pk=location_id)
-    return render(
-        request, "catalog/partials/_location_row.html", {"row": browse.location_rows([location])[0]}
-    )
+    return _location_row(request, get_object_or_404(Location, pk=location_id))
 
 
 @require_POST
@@ -355,6 +356,6 @@ def refresh_location(request: HttpRequest, location_id: str) -> HttpResponse:
     location = get_object_or_404(Location, pk=location_id)
     ingest.refresh_location(location, by=request.user.get_username())
     if request.htmx:
-        return location_row(request, location_id)
+        return _location_row(request, location)
     messages.success(request, f"Refresh of {location} scheduled.")
     return redirect("catalog:location_list")
