@@ -26,6 +26,14 @@ def test_runserver_alone_ingests_static_locations_on_its_schedule(
             assert time.monotonic() < deadline, server.log()
             time.sleep(0.3)
 
-        # then: the entity came from the server's own scheduler, and the server answers
-        assert requests.get(f"{server.url}/healthz", timeout=5).json() == {"status": "ok"}
+        # then: the entity came from the server's own scheduler (which starts with the app,
+        # before runserver's checks end and it listens), and the server answers
+        while True:
+            try:
+                health = requests.get(f"{server.url}/healthz", timeout=5).json()
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, server.log()
+                time.sleep(0.3)
+        assert health == {"status": "ok"}
         assert "could not schedule" not in server.log()
