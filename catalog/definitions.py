@@ -372,19 +372,26 @@ def _json_key(key: Any) -> str:
 # --- OpenAPI -------------------------------------------------------------------------------
 
 
-def _openapi_view(text: str, parsed: Any) -> dict[str, Any]:
-    """Return `spec_json` (or `error`, `error_line`) for an OpenAPI 3 or Swagger 2 document."""
+def _load_mapping(text: str, parsed: Any, what: str) -> tuple[Any, dict[str, Any] | None]:
+    """Return (the document as JSON-able data, None), or (None, the error context)."""
     document, error, line = _load_document(text, parsed)
     if error:
-        return {"error": error, "error_line": line}
+        return None, {"error": error, "error_line": line}
     if not isinstance(document, dict):
-        return {
-            "error": "The definition is not an OpenAPI document: expected a mapping at the top."
+        return None, {
+            "error": f"The definition is not an {what} document: expected a mapping at the top."
         }
     try:
-        spec_json = _jsonable(document)
+        return _jsonable(document), None
     except DefinitionTooComplex as exc:
-        return {"error": f"The definition cannot be rendered: {exc}."}
+        return None, {"error": f"The definition cannot be rendered: {exc}."}
+
+
+def _openapi_view(text: str, parsed: Any) -> dict[str, Any]:
+    """Return `spec_json` (or `error`, `error_line`) for an OpenAPI 3 or Swagger 2 document."""
+    spec_json, failure = _load_mapping(text, parsed, "OpenAPI")
+    if failure:
+        return failure
     warnings = []
     if "openapi" not in spec_json and "swagger" not in spec_json:
         warnings.append("The definition has no `openapi` or `swagger` version field.")
@@ -396,17 +403,9 @@ def _openapi_view(text: str, parsed: Any) -> dict[str, Any]:
 
 def _asyncapi_context(text: str, parsed: Any) -> dict[str, Any]:
     """Return `asyncapi` (or `error`, `error_line`) for an AsyncAPI 2.x or 3.x document."""
-    document, error, line = _load_document(text, parsed)
-    if error:
-        return {"error": error, "error_line": line}
-    if not isinstance(document, dict):
-        return {
-            "error": "The definition is not an AsyncAPI document: expected a mapping at the top."
-        }
-    try:
-        document = _jsonable(document)
-    except DefinitionTooComplex as exc:
-        return {"error": f"The definition cannot be rendered: {exc}."}
+    document, failure = _load_mapping(text, parsed, "AsyncAPI")
+    if failure:
+        return failure
     warnings = []
     if "asyncapi" not in document:
         warnings.append("The definition has no `asyncapi` version field.")
