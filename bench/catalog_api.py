@@ -351,7 +351,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(args: argparse.Namespace) -> Iterator[str]:
+def gunicorn(
+    args: argparse.Namespace,
+    *,
+    extra_env: dict[str, str] | None = None,
+    log_name: str = "gunicorn-api.log",
+    extra_options: tuple[str, ...] = (),
+) -> Iterator[str]:
     """Run gunicorn on a free loopback port for the duration of the block; yield its URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -360,9 +366,10 @@ def gunicorn(args: argparse.Namespace) -> Iterator[str]:
         "DEBUG": "false",
         "CELERY_BROKER_URL": args.broker,  # production shape (reads never enqueue anything)
         "LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     env.pop("GREENROOM_EMBEDDED_SCHEDULER", None)
-    log_path = OUT / "gunicorn-api.log"
+    log_path = OUT / log_name
     command = [
         str(GUNICORN),
         "portal.wsgi",
@@ -370,6 +377,7 @@ def gunicorn(args: argparse.Namespace) -> Iterator[str]:
         str(args.gunicorn_workers),
         "--bind",
         f"127.0.0.1:{port}",
+        *extra_options,
     ]
     with log_path.open("w") as log:
         # Its own session: Ctrl-C reaches this process only, which then stops the server.

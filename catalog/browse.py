@@ -27,7 +27,6 @@ from catalog.refs import RefError, parse_ref
 PAGE_SIZES = (20, 50, 100)
 MAX_OPTIONS = 30
 MAX_SUGGESTIONS = 15
-TEXT_FIELDS = ["metadata.name", "metadata.title", "metadata.description"]
 SCOPES = ("all", "owned", "starred")
 
 
@@ -231,12 +230,10 @@ def _expression(found: CatalogFilters, ownership_refs: tuple[str, ...]) -> Expr 
 
 def entity_query(found: CatalogFilters, ownership_refs: tuple[str, ...] = ()) -> EntityQuery:
     """Return the listing query for the filters (without the starred restriction)."""
-    query = EntityQuery(expr=_expression(found, ownership_refs))
+    query = EntityQuery(expr=_expression(found, ownership_refs), sort_by_column=True)
     query.order_field = found.sort_field()
     query.descending = found.descending
-    if found.text:
-        query.full_text_term = found.text
-        query.full_text_fields = TEXT_FIELDS
+    query.text_search = found.text
     return query
 
 
@@ -328,11 +325,7 @@ def owner_suggestions(term: str, limit: int = MAX_SUGGESTIONS) -> list[Entity]:
 
 def text_search_query(term: str) -> EntityQuery:
     """Return a query for entities of any kind whose name, title or description has term."""
-    query = EntityQuery(expr=None)
-    query.order_field = "metadata.name"
-    query.full_text_term = term
-    query.full_text_fields = TEXT_FIELDS
-    return query
+    return EntityQuery(expr=None, order_field="metadata.name", text_search=term)
 
 
 def location_rows(locations: list[Location]) -> list[dict[str, Any]]:

@@ -366,6 +366,10 @@ def _match_sql(match: Match) -> tuple[str, list[Any]]:
         if op == "exists" or "true" in values:
             return f"{table}.orphan = %s", [True]
         return "1 = 0", []
+    if key == "metadata.tags" and op == "in" and connection.vendor == "postgresql":
+        # `?|` on the tags array is what the (search -> 'metadata.tags') GIN index answers
+        # (migration 0005); containment over the whole document would scan every entity.
+        return f"({table}.search -> 'metadata.tags') ?| %s", [list(values)]
     column = _COLUMNS.get(key)
     if column is not None:  # lower-cased, on every entity
         return _column_sql(f"{table}.{column}", op, values, always_present=True)
@@ -433,6 +437,37 @@ def _search_sql(key: str, op: str, values: list[str]) -> tuple[str, list[Any]]:
     )
 
 
+def _text_expression() -> str:
+    table = Entity._meta.db_table
+    if connection.vendor == "postgresql":
+        # The expression of the trigram index of migration 0005, spelled exactly as there.
+        return (
+            f"lower({table}.name || ' ' || coalesce({table}.body #>> '{{metadata,title}}', '') "
+            f"|| ' ' || coalesce({table}.body #>> '{{metadata,description}}', ''))"
+        )
+    return (
+        f"lower({table}.name || ' ' || coalesce(json_extract({table}.body, '$.metadata.title'), "
+        f"'') || ' ' || coalesce(json_extract({table}.body, '$.metadata.description'), ''))"
+    )
+
+
+def text_search_sql(term: str) -> tuple[str, list[Any]]:
+    """Return a condition: the entity's name, title or description contains term (any case).
+
+    The catalog page's text box. On PostgreSQL a trigram index answers it (terms of three
+    characters or more); the sub-select keeps the planner from walking the page's sort index
+    and testing every row instead.
+    """
+    table = Entity._meta.db_table
+    pattern = "%" + _like_escape(term.lower()) + "%"
+    condition = rf"{_text_expression()} LIKE %s ESCAPE '\'"
+    if connection.vendor == "postgresql":
+        return f"{table}.id IN (SELECT {table}.id FROM {table} WHERE {condition} OFFSET 0)", [
+            pattern
+        ]
+    return condition, [pattern]
+
+
 def full_text_sql(term: str, fields: list[str]) -> tuple[str, list[Any]]:
     """Return a condition: some value of one of the given keys contains term (any case)."""
     pattern = "%" + _like_escape(term.lower()) + "%"
@@ -474,12 +509,29 @@ def json_path(key: str) -> str:
     return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def order_sql(field: str) -> tuple[str, list[Any]]:
+def sort_column(field: str, *, promoted: bool = False) -> str | None:
+    """Return the NOT NULL column that orders by field, if one does (a plain index scan).
+
+    With `promoted`, the promoted columns count too (the catalog page's sort by owner, type
+    or lifecycle), unless some value is irregular. Their '' for "absent" sorts before any
+    value, where Backstage's API puts absent values last, so the API does not use them.
+    """
+    key = field.lower()
+    if key in _COLUMNS:
+        return _COLUMNS[key]
+    column = PROMOTED.get(key) if promoted else None
+    if column is not None and not has_irregular(column):
+        return column
+    return None
+
+
+def order_sql(field: str, *, promoted: bool = False) -> tuple[str, list[Any]]:
     """Return an ORDER BY expression for a dotted field (its first value in the search doc)."""
     table = Entity._meta.db_table
     key = field.lower()
-    if key in _COLUMNS:
-        return f"{table}.{_COLUMNS[key]}", []
+    column = sort_column(key, promoted=promoted)
+    if column is not None:
+        return f"{table}.{column}", []
     if connection.vendor == "postgresql":
         return f"({table}.search -> %s ->> 0)", [key]
     return f"json_extract({table}.search, %s)", [json_path(key) + "[0]"]

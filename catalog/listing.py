@@ -45,6 +45,10 @@ class EntityQuery:
     descending: bool = False
     full_text_term: str = ""
     full_text_fields: list[str] = field(default_factory=list)
+    # The catalog page's text box (name, title, description), not Backstage's fullTextFilter.
+    text_search: str = ""
+    # Order by promoted columns as they are ('' first): the catalog page's sortable columns.
+    sort_by_column: bool = False
     # ("filter", [params]) or ("query", predicate) as the request gave them.
     source: tuple[str, Any] = ("filter", [])
 
@@ -88,6 +92,10 @@ class EntityQuery:
             # Backstage's default: the sort field, else the uid (which rarely matches).
             fields = self.full_text_fields or [self.order_field or "metadata.uid"]
             sql, text_params = filters.full_text_sql(self.full_text_term, fields)
+            where.append(sql)
+            params.extend(text_params)
+        if self.text_search:
+            sql, text_params = filters.text_search_sql(self.text_search)
             where.append(sql)
             params.extend(text_params)
         return queryset.extra(where=where, params=params) if where else queryset
@@ -170,7 +178,7 @@ def _cursor_data(query: EntityQuery, total: int | None, **position: Any) -> dict
 
 def _sort_expression(query: EntityQuery) -> tuple[str, list[Any]] | None:
     sort = query.sort()
-    return filters.order_sql(sort[0]) if sort else None
+    return filters.order_sql(sort[0], promoted=query.sort_by_column) if sort else None
 
 
 def keyset_condition(
@@ -184,7 +192,7 @@ def keyset_condition(
     sort = query.sort()
     if sort is None:
         return (f"{table}.ref < %s", [ref]) if before else (f"{table}.ref > %s", [ref])
-    expression, params = filters.order_sql(sort[0])
+    expression, params = filters.order_sql(sort[0], promoted=query.sort_by_column)
     further = "<" if sort[1] else ">"
     earlier = ">" if sort[1] else "<"
     if not before:
@@ -208,13 +216,17 @@ def ordered(queryset: QuerySet[Entity], query: EntityQuery, *, reverse: bool = F
     sort = query.sort()
     if sort is None:
         return queryset.order_by("-ref" if reverse else "ref")
-    expression, params = filters.order_sql(sort[0])
+    expression, params = filters.order_sql(sort[0], promoted=query.sort_by_column)
     queryset = queryset.annotate(sort_value=RawSQL(expression, params))
     descending = sort[1] != reverse
-    # Nulls last in page order, so first when walking backwards.
     value = F("sort_value")
-    nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
-    by_value = value.desc(**nulls) if descending else value.asc(**nulls)
+    if filters.sort_column(sort[0], promoted=query.sort_by_column):
+        # A NOT NULL column: no NULLS clause, so a descending page can walk its index back.
+        by_value = value.desc() if descending else value.asc()
+    else:
+        # Nulls last in page order, so first when walking backwards.
+        nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+        by_value = value.desc(**nulls) if descending else value.asc(**nulls)
     # With one kind, (kind, value, ref) is the same order, and lets (kind, name, ref) serve it.
     leading = [("-kind" if reverse else "kind")] if filters.pinned_kind(query.expr) else []
     return queryset.order_by(*leading, by_value, "-ref" if reverse else "ref")
@@ -222,8 +234,14 @@ def ordered(queryset: QuerySet[Entity], query: EntityQuery, *, reverse: bool = F
 
 def count(query: EntityQuery) -> int:
     """Return how many entities match, remembered per catalog version like facets."""
-    return _per_version(
-        ("count", query.expr, query.full_text_term, tuple(query.full_text_fields)),
+    return per_catalog_version(
+        (
+            "count",
+            query.expr,
+            query.full_text_term,
+            tuple(query.full_text_fields),
+            query.text_search,
+        ),
         lambda: query.queryset().count(),
     )
 
@@ -307,12 +325,15 @@ def catalog_version() -> str | None:
     is writing (then nothing may be cached).
 
     Entities change in ingestion runs (their end is recorded), and outside runs only where a
-    location is touched (deleting an entity, moving or removing a location).
+    location is touched (deleting an entity, moving or removing a location). Runs that added,
+    updated or removed nothing (most periodic refreshes) leave the version, and every answer
+    cached under it, as they were.
     """
     runs, locations = IngestionRun._meta.db_table, Location._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT (SELECT MAX(finished_at) FROM {runs}), "
+            f"SELECT (SELECT MAX(finished_at) FROM {runs} "
+            "WHERE (added + updated + removed + orphaned) > 0), "
             f"(SELECT COUNT(*) FROM {runs} WHERE status = %s), "
             f"(SELECT MAX(updated_at) FROM {locations}), (SELECT COUNT(*) FROM {locations})",
             [RunStatus.RUNNING],
@@ -326,10 +347,10 @@ def catalog_version() -> str | None:
 def cached_facets(expr: Expr | None, keys: list[str]) -> dict[str, list[dict[str, Any]]]:
     """facets(), remembered per catalog version: the catalog page asks the same few facet
     questions over and over, and between refreshes their answers cannot change."""
-    return _per_version(("facets", expr, tuple(keys)), lambda: facets(expr, keys))
+    return per_catalog_version(("facets", expr, tuple(keys)), lambda: facets(expr, keys))
 
 
-def _per_version(question: tuple[Any, ...], answer: Callable[[], T]) -> T:
+def per_catalog_version(question: tuple[Any, ...], answer: Callable[[], T]) -> T:
     version = catalog_version()
     if version is None:
         return answer()

@@ -35,7 +35,24 @@
       supportedSubmitMethods: [],
       validatorUrl: null,
     });
+    // Swagger UI renders (and re-renders) after this call returns: fix up each time.
+    demoteLandmarks();
+    new MutationObserver(demoteLandmarks).observe(holder, { childList: true, subtree: true });
     return true;
+  }
+
+  // Swagger UI writes its own <main> and <h1>; inside the portal's page there must be one
+  // main landmark and one top heading. Roles override them without moving nodes React owns.
+  function demoteLandmarks() {
+    var holder = document.getElementById("swagger-ui");
+    holder.querySelectorAll("main:not([role])").forEach(function (main) {
+      main.setAttribute("role", "region");
+      main.setAttribute("aria-label", "Operations");
+    });
+    holder.querySelectorAll("h1:not([role])").forEach(function (heading) {
+      heading.setAttribute("role", "heading");
+      heading.setAttribute("aria-level", "2");
+    });
   }
 
   function startWhenReady() {

@@ -1,7 +1,9 @@
 """Browser tests: Debian's chromium, driven by Playwright, against a real `runserver`.
 
 The server is one process for the whole session, on the test database; each test loads the
-demo catalog (through the real ingestion) and signs in through the real sign-in form.
+demo catalog (through the real ingestion) and signs in (test_signin.py through the sign-in
+form, the others with the session that form would make). The server may also read the tests'
+descriptor files (see portal_config).
 Screenshots of each main page land in GREENROOM_SCREENSHOTS (default data/screenshots/),
 which CI lists at the end of its log.
 """
@@ -25,6 +27,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from catalog import ingest
 from catalog.config import clear_config_cache
+from catalog.models import IngestionRun
+from tests.browser.support import wait_for_ingestion
 from tests.liveserver import ROOT, LiveServer, runserver, server_environment
 
 CHROMIUM = os.environ.get("GREENROOM_CHROMIUM", "/usr/bin/chromium")
@@ -118,6 +122,12 @@ def portal(
 def demo_catalog(transactional_db) -> None:
     """The demo catalog (demo/catalog), ingested for real."""
     ingest.sync_static_locations()
+    # The portal's scheduler syncs static locations too (every tick): when it got to the
+    # emptied database first, the demo is being ingested by the portal. Wait for that run.
+    wait_for_ingestion()
+    assert IngestionRun.objects.filter(status="succeeded").exists(), list(
+        IngestionRun.objects.values("status", "failure")
+    )
 
 
 @pytest.fixture
@@ -165,8 +175,12 @@ def _wait_until_up(server: LiveServer, page: Page) -> None:
 
 
 @pytest.fixture
-def page(browser: Browser, portal: LiveServer) -> Iterator[Page]:
-    """A fresh browser tab (no cookies) that fails the test on any script error."""
+def page(browser: Browser, portal: LiveServer, transactional_db) -> Iterator[Page]:
+    """A fresh browser tab (no cookies) that fails the test on any script error.
+
+    It closes before the test database is emptied: a request still in flight when a test
+    ends (an htmx fragment loading) must not meet an empty database and log a 404.
+    """
     context = browser.new_context(viewport={"width": 1280, "height": 860}, base_url=portal.url)
     tab = context.new_page()
     errors: list[str] = []
@@ -183,10 +197,11 @@ def page(browser: Browser, portal: LiveServer) -> Iterator[Page]:
 
 @pytest.fixture
 def signed_in(page: Page, alice, demo_catalog, portal: LiveServer) -> Page:
-    """The tab, signed in as alice, on the demo catalog's home page.
+    """The tab, signed in as alice, on the demo catalog (tests open the page they need).
 
     The session is made here as the sign-in form makes it (Django's force_login): the form
-    costs a PBKDF2 check per test, and test_signin.py drives the form itself.
+    costs a PBKDF2 check per test, and test_signin.py drives the form itself. Chromium's CPU
+    is what the suite waits for, so no page is loaded that the test does not look at.
     """
     client = Client()
     client.force_login(alice, backend="django.contrib.auth.backends.ModelBackend")
@@ -194,5 +209,4 @@ def signed_in(page: Page, alice, demo_catalog, portal: LiveServer) -> Page:
     page.context.add_cookies(
         [{"name": django_settings.SESSION_COOKIE_NAME, "value": session, "url": portal.url}]
     )
-    page.goto("/")
     return page

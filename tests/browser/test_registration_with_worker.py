@@ -58,7 +58,7 @@ def test_a_component_registered_in_the_browser_is_ingested_by_a_worker(
         page.get_by_role("button", name="Analyze").click()
         preview = page.locator("[data-preview-entities]")
         expect(page.locator("#import-result")).to_contain_text("will be added")
-        expect(preview).to_contain_text("Component:default/from-the-browser")
+        expect(preview).to_contain_text("component:default/from-the-browser")
         page.get_by_role("button", name="3. Import").click()
 
         # then: the Locations page follows the worker's run to its end, without a reload
