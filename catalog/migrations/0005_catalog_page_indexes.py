@@ -30,11 +30,15 @@ def create_postgresql_indexes(apps, schema_editor):
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         except Exception:  # noqa: BLE001 - no privilege: go on without the index
             cursor.execute("ROLLBACK TO SAVEPOINT trigram")
-            return
-        cursor.execute(
-            "CREATE INDEX IF NOT EXISTS catalog_entity_text_trgm "
-            f"ON catalog_entity USING gin (({TEXT_EXPRESSION}) gin_trgm_ops)"
-        )
+        else:
+            cursor.execute(
+                "CREATE INDEX IF NOT EXISTS catalog_entity_text_trgm "
+                f"ON catalog_entity USING gin (({TEXT_EXPRESSION}) gin_trgm_ops)"
+            )
+        # Statistics for the new expressions: without them the planner guesses a tag matches
+        # 0.1% of entities and sorts every match (335 ms) instead of walking the name index
+        # (1 ms) for a common tag.
+        cursor.execute("ANALYZE catalog_entity")
 
 
 def drop_postgresql_indexes(apps, schema_editor):
