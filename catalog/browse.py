@@ -310,6 +310,21 @@ def tag_options(kind: str) -> list[dict[str, Any]]:
     return found["metadata.tags"][:MAX_OPTIONS]
 
 
+def warm_catalog_pages() -> int:
+    """Compute (and so cache) what the first page of each kind needs: the kinds, each kind's
+    filter options and its count. Return how many kinds were warmed.
+
+    At 100,000 entities these cost 250-500 ms cold and 30 ms once cached; a run that changed
+    the catalog calls this so people do not pay it.
+    """
+    kinds = [str(option["value"]).lower() for option in kind_options()]
+    for kind in kinds:
+        facet_options(kind)
+        tag_options(kind)
+        listing.count(entity_query(CatalogFilters(kind=kind)))
+    return len(kinds)
+
+
 def owner_suggestions(term: str, limit: int = MAX_SUGGESTIONS) -> list[Entity]:
     """Return groups and users whose name or title contains the term (a bounded search)."""
     term = term.strip()

@@ -1380,6 +1380,25 @@ def finalize_run(run: IngestionRun) -> None:
         Location.objects.filter(pk=location.pk).update(
             next_refresh_at=now + timedelta(seconds=config.refresh_interval_seconds * jitter)
         )
+    if run.added or run.updated or run.removed or run.orphaned:
+        _warm_catalog_pages()
+
+
+def _warm_catalog_pages() -> None:
+    """Have the catalog page's counts and options for the new version computed now, in the
+    background, so the first person to open the catalog does not wait for them.
+
+    Only where the answers will be seen: the web process's own cache (embedded mode) or a
+    cache shared with it (GREENROOM_CACHE_URL); never in tests' inline mode.
+    """
+    from catalog import tasks
+    from portal import background
+
+    if not settings.GREENROOM_WARM_CATALOG_PAGES:
+        return
+    current = background.mode()
+    if current == "embedded" or (current == "celery" and settings.GREENROOM_CACHE_URL):
+        background.dispatch(tasks.warm_catalog_pages_task)
 
 
 ANALYZE_AFTER_ROWS = 5000

@@ -30,6 +30,14 @@ def process_lane_task(run_id: int) -> None:
 
 
 @shared_task
+def warm_catalog_pages_task() -> None:
+    """Compute the catalog page's counts and filter options for the current version."""
+    from catalog import browse
+
+    browse.warm_catalog_pages()
+
+
+@shared_task
 def schedule_refreshes_task() -> None:
     """Queue periodic refreshes of due locations (every few seconds, from beat)."""
     ingest.schedule_due_refreshes()

@@ -133,6 +133,20 @@ GREENROOM_INPROCESS_WORKERS = env_int("GREENROOM_INPROCESS_WORKERS", 1)
 # How many batches of one ingestion run may be worked on at once (one per worker process).
 GREENROOM_INGEST_LANES = env_int("GREENROOM_INGEST_LANES", 2)
 
+# A cache the web processes share (and Celery workers fill: see GREENROOM_WARM_CATALOG_PAGES):
+# redis://host:6379/1. Without it each process keeps its own in memory.
+GREENROOM_CACHE_URL = env_str("GREENROOM_CACHE_URL", "")
+if GREENROOM_CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": GREENROOM_CACHE_URL,
+            "KEY_PREFIX": "greenroom",
+        }
+    }
+# After a run changes the catalog, compute the catalog page's counts and options at once.
+GREENROOM_WARM_CATALOG_PAGES = env_bool("GREENROOM_WARM_CATALOG_PAGES", True)
+
 # --- Catalog configuration (Backstage's app-config.yaml equivalent) -----------------------------
 GREENROOM_CONFIG = Path(
     env_str("GREENROOM_CONFIG", str(BASE_DIR / "config" / "greenroom.yaml"))
