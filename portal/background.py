@@ -171,12 +171,16 @@ def start_embedded_scheduler_if_serving() -> None:
     """In embedded mode, run the beat schedule on a timer thread of the serving process.
 
     Only the process that serves requests runs it (runserver's reloaded child, or a server
-    started with GREENROOM_EMBEDDED_SCHEDULER=true), never management commands or tests.
+    started with GREENROOM_EMBEDDED_SCHEDULER=true), never management commands or tests;
+    GREENROOM_EMBEDDED_SCHEDULER=false keeps a runserver from running it.
     """
     global _scheduler_started
     if _scheduler_started or mode() != "embedded":
         return
-    forced = os.environ.get("GREENROOM_EMBEDDED_SCHEDULER", "").lower() in ("1", "true", "yes")
+    choice = os.environ.get("GREENROOM_EMBEDDED_SCHEDULER", "").lower()
+    if choice in ("0", "false", "no"):
+        return
+    forced = choice in ("1", "true", "yes")
     serving = sys.argv[1:2] == ["runserver"] and (
         os.environ.get("RUN_MAIN") == "true" or "--noreload" in sys.argv
     )

@@ -29,6 +29,11 @@ ALL_KINDS = [
 ]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the browser tests last: their server lives for the rest of the session."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid)
+
+
 @pytest.fixture(autouse=True)
 def _inline_tasks(settings: pytest.FixtureRequest) -> None:
     """Run background tasks synchronously unless a test asks for a real worker."""

@@ -111,7 +111,13 @@ def portal(
     config, plus a scratch folder it may read: see portal_config)."""
     with django_db_blocker.unblock():
         env = server_environment(
-            GREENROOM_GUEST_SIGNIN="true", DEBUG="false", GREENROOM_CONFIG=str(portal_config)
+            GREENROOM_GUEST_SIGNIN="true",
+            DEBUG="false",
+            GREENROOM_CONFIG=str(portal_config),
+            # No periodic runs: the server outlives each test, whose database is emptied
+            # after it, and must not write to it between tests (work a page asks for, such
+            # as a registration, still runs in the server).
+            GREENROOM_EMBEDDED_SCHEDULER="false",
         )
     log = tmp_path_factory.mktemp("portal") / "server.log"
     with runserver(env, log) as server:
@@ -122,8 +128,8 @@ def portal(
 def demo_catalog(transactional_db) -> None:
     """The demo catalog (demo/catalog), ingested for real."""
     ingest.sync_static_locations()
-    # The portal's scheduler syncs static locations too (every tick): when it got to the
-    # emptied database first, the demo is being ingested by the portal. Wait for that run.
+    # Inline ingestion is done when sync returns (the portal runs no scheduler); a run a
+    # previous test's page asked the portal for may still be ending: wait for it.
     wait_for_ingestion()
     assert IngestionRun.objects.filter(status="succeeded").exists(), list(
         IngestionRun.objects.values("status", "failure")
