@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Max, Q, QuerySet
+from django.http import QueryDict
 
 from catalog import filters, listing
 from catalog.filters import Expr, Match
@@ -160,8 +161,6 @@ class CatalogFilters:
 
     def query_string(self, **changes: Any) -> str:
         """Return these filters as a query string, with some changed (for links)."""
-        from django.http import QueryDict
-
         values = {
             "kind": self.kind,
             "type": self.type,
@@ -175,7 +174,7 @@ class CatalogFilters:
             "dir": "desc" if self.descending else "",
             "size": str(self.page_size) if self.page_size != PAGE_SIZES[0] else "",
         }
-        values.update({k: v for k, v in changes.items()})
+        values.update(changes)
         query = QueryDict(mutable=True)
         for key, value in values.items():
             if value:

@@ -78,6 +78,12 @@ def entity_key(namespace: str, kind: str, name: str) -> str:
     return f"{kind.lower()}:{namespace.lower()}/{name.lower()}"
 
 
+def page_url(namespace: str, kind: str, name: str, tab: str = "") -> str:
+    """Return the Backstage-shaped URL of an entity's page (or one of its tabs)."""
+    url = f"/catalog/{namespace}/{kind}/{name}"
+    return f"{url}/{tab}" if tab else url
+
+
 def link_for_ref(ref: str, default_kind: str = "component") -> dict[str, Any]:
     """Return {ref, url, kind, name} for an entity reference written in a descriptor."""
     try:
@@ -86,17 +92,16 @@ def link_for_ref(ref: str, default_kind: str = "component") -> dict[str, Any]:
         return {"ref": str(ref), "url": None, "kind": "", "name": str(ref)}
     return {
         "ref": str(parsed),
-        "url": f"/catalog/{parsed.namespace}/{parsed.kind}/{parsed.name}",
+        "url": page_url(parsed.namespace, parsed.kind, parsed.name),
         "kind": parsed.kind,
         "name": parsed.name,
     }
 
 
 def entity_url(entity: Entity, tab: str = "") -> str:
-    """Return the Backstage-shaped URL of an entity's page (or one of its tabs)."""
+    """Return the URL of an entity's page (or tab), with the name as its descriptor spells it."""
     name = entity.body.get("metadata", {}).get("name", entity.name)
-    url = f"/catalog/{entity.namespace}/{entity.kind}/{name}"
-    return f"{url}/{tab}" if tab else url
+    return page_url(entity.namespace, entity.kind, name, tab)
 
 
 def _source_urls(annotations: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -161,7 +166,7 @@ def _summaries(refs: set[str]) -> dict[str, dict[str, Any]]:
             "type": row["body__spec__type"] or "",
             "lifecycle": row["body__spec__lifecycle"] or "",
             "owner": row["body__spec__owner"] or "",
-            "url": f"/catalog/{row['namespace']}/{row['kind']}/{name}",
+            "url": page_url(row["namespace"], row["kind"], name),
         }
     return found
 

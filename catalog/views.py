@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from catalog import browse, entity_page, graph, identity, ingest, lifecycle
+from catalog import browse, entity_page, graph, identity, ingest, lifecycle, listing
 from catalog.choices import LocationType
 from catalog.definitions import definition_context
 from catalog.models import Entity, EntityStar, EntityVisit, IngestionRun, Location
@@ -90,19 +90,16 @@ def create_home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
-    """Search the catalog by name, title and description (all kinds, paged)."""
+    """Search the catalog by name, title and description (all kinds; the first 50 shown)."""
     term = request.GET.get("q", "").strip()[:200]
-    found = browse.CatalogFilters.from_query(request.GET)
     results: list[Entity] = []
     total = 0
     if term:
         query = browse.text_search_query(term)
-        total = browse.listing.count(query)
-        results = list(browse.listing.ordered(query.queryset(), query)[:50])
+        total = listing.count(query)
+        results = list(listing.ordered(query.queryset(), query)[:50])
     return render(
-        request,
-        "catalog/search.html",
-        {"search_term": term, "results": results, "total": total, "filters": found},
+        request, "catalog/search.html", {"search_term": term, "results": results, "total": total}
     )
 
 
@@ -223,7 +220,9 @@ def entity_graph(request: HttpRequest, namespace: str, kind: str, name: str) -> 
         depth = 1
     kinds = [k for k in request.GET.getlist("kinds") if k in entity_page.GRAPH_KINDS] or None
     built = graph.build_graph(entity.ref, depth=depth, kinds=kinds)
-    svg = graph.render_svg(built, lambda node: f"/catalog/{node.namespace}/{node.kind}/{node.name}")
+    svg = graph.render_svg(
+        built, lambda node: entity_page.page_url(node.namespace, node.kind, node.name)
+    )
     return render(
         request,
         "catalog/partials/_graph.html",

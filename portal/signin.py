@@ -55,6 +55,3 @@ def guest_signin(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"
     return redirect(target)
-
-
-guest_signin.login_required = False  # type: ignore[attr-defined]

@@ -29,9 +29,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"status": "error", "error": str(exc)}, status=503)
 
 
-healthz.login_required = False  # type: ignore[attr-defined]
-
-
 def render_cards(request: HttpRequest, slot: str) -> list[dict[str, Any]]:
     """Render the registered cards of a slot; a card that raises becomes an error card.
 
