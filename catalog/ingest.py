@@ -56,8 +56,10 @@ from catalog.models import (
     Relation,
     Source,
 )
+from catalog.processors import run_processors
 from catalog.refs import ref_key
 from catalog.validation import FieldError, relations_of, validate_entity
+from portal.registry import registry
 
 logger = logging.getLogger(__name__)
 
@@ -633,6 +635,7 @@ class _Built:
     source: Source
     where: str  # "file doc N" for messages
     relations: list[tuple[str, str, str]] = field(default_factory=list)
+    status_items: list[dict[str, Any]] = field(default_factory=list)  # from processors
 
 
 def _hash_body(body: dict[str, Any]) -> str:
@@ -711,7 +714,12 @@ class BatchProcessor:
 
     def process(self, batch: Sequence[Source]) -> None:
         salt = (
-            FORMAT_VERSION + self.config.fingerprint + self.location.key + repr(self.location_kinds)
+            FORMAT_VERSION
+            + self.config.fingerprint
+            + self.location.key
+            + repr(self.location_kinds)
+            # Enabling a plugin's processor (or a new version of one) re-reads every file.
+            + registry.processors_fingerprint()
         ).encode()
         for source in batch:
             source.processed_run_id = self.run.id
@@ -787,6 +795,12 @@ class BatchProcessor:
             return self._invalid(source, document, identity, problems)
 
         key, body = descriptor_body(data, source.key, self.location.key)
+        relations = relations_of(body, key)
+        status_items: list[dict[str, Any]] = []
+        if registry.catalog_processors:
+            processed = run_processors(body, key)
+            body, status_items = processed.body, processed.status_items
+            relations += processed.relations
         where = f"{source.key} document {document.index}"
         if key in self.built:
             return _error(
@@ -797,7 +811,7 @@ class BatchProcessor:
                 f"{key} is defined twice; the definition in {self.built[key].where} wins",
                 ref=key,
             )
-        built = _Built(key, body, _hash_body(body), source, where, relations_of(body, key))
+        built = _Built(key, body, _hash_body(body), source, where, relations, status_items)
         self.built[key] = built
         if body["kind"].lower() == "location":
             self._discover_children(source, body["spec"])
@@ -854,7 +868,7 @@ class BatchProcessor:
                 and current.content_hash == built.digest
                 and current.source_id == built.source.pk
                 and not current.orphan
-                and not current.errors
+                and current.errors == built.status_items
             ):
                 unchanged_ids.append(current.pk)
                 self.counts["unchanged"] += 1
@@ -870,6 +884,7 @@ class BatchProcessor:
                     source_id=built.source.pk,
                     run_id=run.id,
                     now=self.now,
+                    errors=built.status_items,
                 )
             )
             relation_owners.append(key)
@@ -1182,6 +1197,7 @@ def _entity_row(
     source_id: int | None,
     run_id: int,
     now: Any,
+    errors: list[dict[str, Any]] | None = None,
 ) -> Entity:
     """Return an unsaved Entity for an upsert, keeping the uid of the current row."""
     uid = current.uid if current is not None else uuid.uuid4()
@@ -1211,7 +1227,7 @@ def _entity_row(
         etag=etag,
         location_id=location_id,
         source_id=source_id,
-        errors=[],
+        errors=errors or [],
         last_run_id=run_id,
         orphan=False,
         orphaned_at=None,

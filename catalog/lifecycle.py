@@ -115,7 +115,7 @@ def explain(ref: str) -> list[str]:
             f"{entity.orphan_reason}. Delete it, or restore its definition."
         )
     for item in entity.errors:
-        lines.append(f"  error: {item['message']}")
+        lines.append(f"  {item.get('level', 'error')}: {item['message']}")
     lines.extend(f"  conflict: {c.source.key}: {c.message}" for c in conflicts)
     relation_count = Relation.objects.filter(source_ref=ref).count()
     lines.append(f"  {relation_count} relations")

@@ -24,6 +24,7 @@ from catalog.models import Entity, EntityStar, EntityVisit, IngestionRun, Locati
 from catalog.preview import preview_location
 from catalog.serialization import backstage_entities
 from portal.registry import registry
+from portal.views import render_contribution, render_entity_cards
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,9 @@ def entity_detail(
             for t in contributed
         ],
         "starred": EntityStar.objects.filter(user=request.user, entity=entity).exists(),
+        # Status items: processing errors in the red panel, processors' notes apart from them.
+        "processing_errors": [i for i in entity.errors if i.get("level", "error") == "error"],
+        "status_notes": [i for i in entity.errors if i.get("level", "error") != "error"],
         "entity_url": entity_page.entity_url(entity),
     }
     if tab == "":
@@ -183,6 +187,7 @@ def entity_detail(
             aggregated = request.GET.get("direct") != "1"
             context["ownership"] = entity_page.ownership(entity, aggregated=aggregated)
         context["graph_kinds"] = entity_page.GRAPH_KINDS
+        context["entity_cards"] = render_entity_cards(request, entity)
     elif tab in entity_page.TAB_RELATIONS:
         context["tables"] = entity_page.related_tables(entity, list(entity_page.TAB_RELATIONS[tab]))
     elif tab == "definition":
@@ -201,11 +206,12 @@ def entity_detail(
         }
     else:
         plugin_tab = next(t for t in contributed if t.path == tab)
-        try:
-            context["plugin_html"] = plugin_tab.render(request, entity)
-        except Exception:
-            log.exception("entity tab %s failed for %s", tab, entity.ref)
-            context["plugin_error"] = True
+        context["plugin_tab"] = render_contribution(
+            f"tab {tab} of {entity.ref}",
+            plugin_tab.label,
+            lambda: plugin_tab.render(request, entity),
+            what="tab",
+        )
     _record_visit(request, entity)
     return render(request, "catalog/entity_detail.html", context)
 

@@ -7,7 +7,9 @@ stops start-up instead of surfacing as odd behaviour later.
 from __future__ import annotations
 
 import os
+from typing import Any
 
+import yaml
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -61,3 +63,31 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_json_object(name: str) -> dict[str, Any]:
+    """Return a JSON object from NAME, or from the YAML or JSON file named by NAME_FILE."""
+    path = os.environ.get(f"{name}_FILE")
+    raw = os.environ.get(name, "")
+    where = name
+    if path:
+        where = f"{name}_FILE={path}"
+        try:
+            with open(path, encoding="utf-8") as handle:
+                raw = handle.read()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{where} cannot be read: {exc}") from exc
+    if not raw.strip():
+        return {}
+    try:
+        # YAML is a superset of JSON: one parser reads both the variable and the file.
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ImproperlyConfigured(f"{where} is not valid JSON or YAML{line}: {exc}") from exc
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{where} must be an object of settings")
+    return value

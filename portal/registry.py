@@ -1,14 +1,17 @@
-"""What the UI is assembled from: sidebar entries, entity-page tabs, home and settings cards.
+"""What the portal is assembled from: everything core apps and plugins contribute.
 
-Core apps and plugins add to the one `registry` at start-up (in their AppConfig.ready);
-templates read it through `portal.context_processors.layout` and the entity page. This is
-the only way portal code learns about anything a plugin contributes: core never imports a
-plugin. Registration checks its inputs so a mistake fails at start-up, not on a page.
+Sidebar entries, entity-page tabs and cards, home and settings cards, search collators,
+scaffolder actions and catalog processors. Core apps and plugins add to the one `registry`
+at start-up (in their AppConfig.ready; plugins through `portal.plugins.PortalPlugin`);
+pages, the search indexer, the scaffolder and ingestion read it. This is the only way core
+code learns about anything a plugin contributes: core never imports a plugin. Registration
+checks its inputs so a mistake fails at start-up, not on a page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +27,24 @@ class NavItem:
     url_name: str  # a URL name to reverse, or a path starting with "/"
     icon: str = "puzzle"  # a name from static/portal/icons.svg
     order: int = 100
+    plugin: str = ""  # set by the plugin loader
+
+
+def _matches(contribution: Any, entity: Any) -> bool:
+    if contribution.kinds and entity.kind not in contribution.kinds:
+        return False
+    if contribution.types and entity.spec_type not in contribution.types:
+        return False
+    annotations = entity.body.get("metadata", {}).get("annotations") or {}
+    if contribution.any_annotations and not any(
+        name in annotations for name in contribution.any_annotations
+    ):
+        return False
+    return all(name in annotations for name in contribution.annotations)
+
+
+def _lowered(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(value.lower() for value in values)
 
 
 @dataclass(frozen=True)
@@ -32,7 +53,8 @@ class EntityTab:
 
     `render(request, entity)` returns the tab's HTML (a string, already safe). The tab is
     shown for entities whose kind is in `kinds` (all when empty), whose spec.type is in
-    `types` (all when empty) and that carry every annotation in `annotations`.
+    `types` (all when empty), that carry every annotation in `annotations` and at least one
+    of `any_annotations` (when given).
     """
 
     path: str
@@ -41,16 +63,49 @@ class EntityTab:
     kinds: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
     annotations: tuple[str, ...] = ()
+    any_annotations: tuple[str, ...] = ()  # shown when at least one of these is present
     order: int = 100
+    plugin: str = ""
+
+    def __post_init__(self) -> None:
+        # Entity rows hold kind and type lower-cased; "Component" in a plugin means the same.
+        object.__setattr__(self, "kinds", _lowered(tuple(self.kinds)))
+        object.__setattr__(self, "types", _lowered(tuple(self.types)))
+        object.__setattr__(self, "annotations", tuple(self.annotations))
+        object.__setattr__(self, "any_annotations", tuple(self.any_annotations))
 
     def applies_to(self, entity: Any) -> bool:
-        """Return whether the tab is shown for this entity (an catalog Entity row)."""
-        if self.kinds and entity.kind not in self.kinds:
-            return False
-        if self.types and entity.spec_type not in self.types:
-            return False
-        annotations = entity.body.get("metadata", {}).get("annotations") or {}
-        return all(name in annotations for name in self.annotations)
+        """Return whether the tab is shown for this entity (a catalog Entity row)."""
+        return _matches(self, entity)
+
+
+@dataclass(frozen=True)
+class EntityCard:
+    """A card on an entity's Overview tab, shown for matching entities (as EntityTab).
+
+    `render(request, entity)` returns the card's body HTML (already safe), or "" to leave
+    it out.
+    """
+
+    key: str
+    title: str
+    render: Callable[[HttpRequest, Any], str]
+    kinds: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    annotations: tuple[str, ...] = ()
+    any_annotations: tuple[str, ...] = ()  # shown when at least one of these is present
+    order: int = 100
+    plugin: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kinds", _lowered(tuple(self.kinds)))
+        object.__setattr__(self, "types", _lowered(tuple(self.types)))
+        object.__setattr__(self, "annotations", tuple(self.annotations))
+        object.__setattr__(self, "any_annotations", tuple(self.any_annotations))
+
+    def applies_to(self, entity: Any) -> bool:
+        """Return whether the card is shown for this entity."""
+        return _matches(self, entity)
 
 
 CARD_SLOTS = ("home", "settings")
@@ -68,6 +123,85 @@ class Card:
     title: str
     render: Callable[[HttpRequest], str]
     order: int = 100
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class SearchDocument:
+    """One document for the search index (Backstage's IndexableDocument).
+
+    `location` is the URL a result links to; `fields` holds filterable extras (kind, owner,
+    lifecycle…), all strings.
+    """
+
+    title: str
+    text: str
+    location: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchCollator:
+    """A source of search documents of one `type` (Backstage's document collator).
+
+    `collect()` yields every document of the type; the search indexer calls it when it
+    rebuilds the index and on its periodic pass.
+    """
+
+    type: str
+    collect: Callable[[], Iterable[SearchDocument]]
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A scaffolder action (Backstage's createTemplateAction): an id like "acme:notify".
+
+    `handler(context)` runs the step; `input_schema` (JSON Schema) is checked before the
+    task starts; both are listed on the actions page and in /api/scaffolder/v2/actions.
+    """
+
+    id: str
+    description: str
+    handler: Callable[[Any], Any]
+    input_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
+    output_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
+    examples: tuple[dict[str, Any], ...] = ()
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class ProcessorResult:
+    """What a catalog processor adds to one entity during ingestion.
+
+    `annotations` are merged into metadata.annotations (the descriptor's own win);
+    `relations` are (type, target entity ref) pairs from this entity, or (type, target,
+    reverse type) to store the edge back too, as descriptors' relations are; `status_items`
+    are {"type", "level", "message"} items shown on the entity like processing errors.
+    """
+
+    annotations: dict[str, str] = field(default_factory=dict)
+    relations: tuple[tuple[str, ...], ...] = ()
+    status_items: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class CatalogProcessor:
+    """A hook run on every valid entity of the kinds given (all when empty) as it is ingested.
+
+    `process(entity)` receives a copy of the entity's body and returns a ProcessorResult or
+    None. Bump `version` when its output changes, so unchanged files are processed again.
+    A processor that raises leaves the entity as written, with a warning on it.
+    """
+
+    name: str
+    process: Callable[[dict[str, Any]], ProcessorResult | None]
+    kinds: tuple[str, ...] = ()
+    version: str = "1"
+    plugin: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kinds", _lowered(tuple(self.kinds)))
 
 
 # Paths the entity page itself owns; a contributed tab may not shadow them.
@@ -76,11 +210,18 @@ RESERVED_TAB_PATHS = frozenset(
 )
 
 
+ACTION_ID = re.compile(r"^[a-z][a-zA-Z0-9_-]*(:[a-zA-Z0-9_-]+)+$")
+
+
 @dataclass
 class Registry:
     navigation: list[NavItem] = field(default_factory=list)
     entity_tabs: list[EntityTab] = field(default_factory=list)
+    entity_cards: list[EntityCard] = field(default_factory=list)
     cards: list[Card] = field(default_factory=list)
+    search_collators: list[SearchCollator] = field(default_factory=list)
+    scaffolder_actions: dict[str, ActionSpec] = field(default_factory=dict)
+    catalog_processors: list[CatalogProcessor] = field(default_factory=list)
 
     def add_nav_item(self, item: NavItem) -> None:
         if not isinstance(item, NavItem):
@@ -108,6 +249,47 @@ class Registry:
         self.cards.append(card)
         self.cards.sort(key=lambda entry: (entry.order, entry.title))
 
+    def add_entity_card(self, card: EntityCard) -> None:
+        if not isinstance(card, EntityCard) or not callable(card.render):
+            raise ImproperlyConfigured(f"entity cards must be EntityCard with render, got {card!r}")
+        if any(existing.key == card.key for existing in self.entity_cards):
+            raise ImproperlyConfigured(f"entity card {card.key!r} is registered twice")
+        self.entity_cards.append(card)
+        self.entity_cards.sort(key=lambda entry: (entry.order, entry.title))
+
+    def add_search_collator(self, collator: SearchCollator) -> None:
+        if not isinstance(collator, SearchCollator) or not callable(collator.collect):
+            raise ImproperlyConfigured(f"collators must be SearchCollator, got {collator!r}")
+        if any(existing.type == collator.type for existing in self.search_collators):
+            raise ImproperlyConfigured(f"search document type {collator.type!r} is taken")
+        self.search_collators.append(collator)
+
+    def add_scaffolder_action(self, action: ActionSpec) -> None:
+        if not isinstance(action, ActionSpec) or not callable(action.handler):
+            raise ImproperlyConfigured(f"actions must be ActionSpec with handler, got {action!r}")
+        if not ACTION_ID.match(action.id):
+            raise ImproperlyConfigured(
+                f"action id {action.id!r} must look like 'namespace:name' (e.g. 'acme:notify')"
+            )
+        if action.id in self.scaffolder_actions:
+            raise ImproperlyConfigured(f"scaffolder action {action.id!r} is registered twice")
+        if not isinstance(action.input_schema, dict):
+            raise ImproperlyConfigured(f"action {action.id!r}: input_schema must be a dict")
+        self.scaffolder_actions[action.id] = action
+
+    def add_catalog_processor(self, processor: CatalogProcessor) -> None:
+        if not isinstance(processor, CatalogProcessor) or not callable(processor.process):
+            raise ImproperlyConfigured(
+                f"catalog processors must be CatalogProcessor, got {processor!r}"
+            )
+        if any(existing.name == processor.name for existing in self.catalog_processors):
+            raise ImproperlyConfigured(f"catalog processor {processor.name!r} is registered twice")
+        self.catalog_processors.append(processor)
+
+    def processors_fingerprint(self) -> str:
+        """Return what identifies the processors' output (part of each file's skip hash)."""
+        return ",".join(f"{p.name}@{p.version}" for p in self.catalog_processors)
+
     def cards_for(self, slot: str) -> list[Card]:
         """Return the cards of one page slot, in order."""
         return [card for card in self.cards if card.slot == slot]
@@ -115,6 +297,10 @@ class Registry:
     def tabs_for(self, entity: Any) -> list[EntityTab]:
         """Return the contributed tabs shown on this entity's page, in order."""
         return [tab for tab in self.entity_tabs if tab.applies_to(entity)]
+
+    def entity_cards_for(self, entity: Any) -> list[EntityCard]:
+        """Return the contributed cards shown on this entity's Overview, in order."""
+        return [card for card in self.entity_cards if card.applies_to(entity)]
 
 
 registry = Registry()

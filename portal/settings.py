@@ -12,7 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_list, env_secret, env_str
+from portal.env import env_bool, env_int, env_json_object, env_list, env_secret, env_str
+from portal.plugins import load_plugins
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("GREENROOM_DATA_DIR", str(BASE_DIR / "data"))).resolve()
@@ -146,6 +147,17 @@ if GREENROOM_CACHE_URL:
     }
 # After a run changes the catalog, compute the catalog page's counts and options at once.
 GREENROOM_WARM_CATALOG_PAGES = env_bool("GREENROOM_WARM_CATALOG_PAGES", True)
+
+# --- Plugins (docs/plugins.md) ----------------------------------------------------------------
+# PORTAL_PLUGINS=plugins.kubernetes,acme_costs enables plugins; PORTAL_PLUGINS_CONFIG (JSON) or
+# PORTAL_PLUGINS_CONFIG_FILE (YAML or JSON) holds {plugin: {setting: value}}. Each enabled
+# plugin is checked here: a missing or invalid setting stops start-up, naming both.
+PORTAL_PLUGINS = env_list("PORTAL_PLUGINS", [])
+_plugins = load_plugins(PORTAL_PLUGINS, env_json_object("PORTAL_PLUGINS_CONFIG"))
+# Django finds each plugin's config through the package's exported `config`.
+INSTALLED_APPS += [f"{name}.config" for name in _plugins.apps]
+PORTAL_PLUGINS_CONFIG = _plugins.config
+CELERY_BEAT_SCHEDULE.update(_plugins.beat_schedule)
 
 # --- Catalog configuration (Backstage's app-config.yaml equivalent) -----------------------------
 GREENROOM_CONFIG = Path(

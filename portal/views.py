@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from portal.models import OnboardingLink, Theme
+from portal.plugins import PluginTimeout
 from portal.preferences import save_theme, theme_for
 from portal.registry import registry
 
@@ -29,22 +31,43 @@ def healthz(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"status": "error", "error": str(exc)}, status=503)
 
 
-def render_cards(request: HttpRequest, slot: str) -> list[dict[str, Any]]:
-    """Render the registered cards of a slot; a card that raises becomes an error card.
+def render_contribution(
+    key: str, title: str, render: Callable[[], str], what: str = "card"
+) -> dict[str, Any]:
+    """Render one contributed card or tab; one that raises or times out becomes an error.
 
-    One broken card (a plugin's bug, an outside service down) must not take the page down.
+    One broken contribution (a plugin's bug, an outside service down or slow) must not take
+    the page down: the error is logged and the card says it could not be shown.
     """
-    cards = []
-    for card in registry.cards_for(slot):
-        try:
-            html = card.render(request)
-        except Exception:
-            log.exception("card %s failed to render", card.key)
-            cards.append({"key": card.key, "title": card.title, "error": True, "html": ""})
-            continue
-        if html:
-            cards.append({"key": card.key, "title": card.title, "error": False, "html": html})
-    return cards
+    try:
+        html = render()
+    except PluginTimeout as exc:
+        log.warning("%s %s", key, exc)
+        error = f"This {what} could not be shown: its data gave {exc}."
+        return {"key": key, "title": title, "error": error, "html": ""}
+    except Exception:
+        log.exception("%s failed to render", key)
+        error = f"This {what} could not be shown. The error has been logged."
+        return {"key": key, "title": title, "error": error, "html": ""}
+    return {"key": key, "title": title, "error": "", "html": html}
+
+
+def render_cards(request: HttpRequest, slot: str) -> list[dict[str, Any]]:
+    """Render the registered cards of a page slot, leaving out those with nothing to show."""
+    rendered = [
+        render_contribution(card.key, card.title, lambda card=card: card.render(request))
+        for card in registry.cards_for(slot)
+    ]
+    return [card for card in rendered if card["html"] or card["error"]]
+
+
+def render_entity_cards(request: HttpRequest, entity: Any) -> list[dict[str, Any]]:
+    """Render the contributed cards shown on this entity's Overview."""
+    rendered = [
+        render_contribution(card.key, card.title, lambda card=card: card.render(request, entity))
+        for card in registry.entity_cards_for(entity)
+    ]
+    return [card for card in rendered if card["html"] or card["error"]]
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -18,13 +18,10 @@ from tests.conftest import component
 @pytest.fixture
 def contributions():
     """Registry changes made by a test are undone after it."""
-    saved = (
-        copy.copy(registry.navigation),
-        copy.copy(registry.entity_tabs),
-        copy.copy(registry.cards),
-    )
+    saved = {name: copy.copy(value) for name, value in vars(registry).items()}
     yield registry
-    registry.navigation[:], registry.entity_tabs[:], registry.cards[:] = saved
+    for name, value in saved.items():
+        setattr(registry, name, value)
 
 
 @pytest.fixture

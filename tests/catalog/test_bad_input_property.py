@@ -950,7 +950,7 @@ def refresh_in_a_worker_process(location: Location) -> subprocess.CompletedProce
     )
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DATABASE_URL": subprocess_database_url(),
         "DB_CONN_MAX_AGE": "0",
         "GREENROOM_CONFIG": str(django_settings.GREENROOM_CONFIG),
