@@ -31,6 +31,7 @@ from django.apps import AppConfig, apps
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.registry import (
+    ActionContext,
     ActionSpec,
     Card,
     CatalogProcessor,
@@ -44,6 +45,7 @@ from portal.registry import (
 )
 
 __all__ = [
+    "ActionContext",
     "ActionSpec",
     "Card",
     "CatalogProcessor",
@@ -120,6 +122,14 @@ class PortalPlugin(AppConfig):
     search_collators: ClassVar[list[SearchCollator]] = []
     scaffolder_actions: ClassVar[list[ActionSpec]] = []
     catalog_processors: ClassVar[list[CatalogProcessor]] = []
+
+    @classmethod
+    def validate_settings(cls, values: dict[str, Any]) -> None:
+        """Check what settings_schema cannot say (unique names, say); raise ValueError.
+
+        Called at start-up after the schema check, with the merged settings; the message
+        is shown naming the plugin.
+        """
 
     def ready(self) -> None:
         """Register the plugin's contributions. Override and call super() to add more."""
@@ -234,6 +244,10 @@ def validate_plugin_settings(
                 f"Plugin {name!r}: setting {where or '(the settings object)'!r} is invalid: "
                 f"{first.message}"
             )
+    try:
+        plugin.validate_settings(merged)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"Plugin {name!r}: {exc}") from exc
     return merged
 
 
@@ -306,7 +320,9 @@ def plugin_settings(name: str) -> dict[str, Any]:
     """Return the merged settings of an enabled plugin (read at call time: tests override)."""
     from django.conf import settings
 
-    return dict(settings.PORTAL_PLUGINS_CONFIG.get(name, {}))
+    plugin = get_plugin(name)
+    defaults = dict(plugin.default_settings) if plugin is not None else {}
+    return {**defaults, **settings.PORTAL_PLUGINS_CONFIG.get(name, {})}
 
 
 def enabled_plugins() -> list[PortalPlugin]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
@@ -153,17 +154,42 @@ class SearchCollator:
     plugin: str = ""
 
 
+class ActionContext(Protocol):
+    """What a scaffolder action's handler receives (Backstage's action context).
+
+    `input` is the step's input after templating, checked against the action's
+    input_schema; `workspace` is the task's workspace folder (paths the action writes must
+    stay inside it); `log(message)` adds a line to the step's log (secrets are masked);
+    `output(name, value)` sets a step output, as returning a dict does; `secrets` holds the
+    task's secrets; `user_entity_ref` is who runs it; `dry_run` is True when nothing may
+    leave the workspace; `cancelled()` says whether the task was cancelled.
+    """
+
+    input: dict[str, Any]
+    workspace: Path
+    secrets: dict[str, str]
+    user_entity_ref: str
+    dry_run: bool
+
+    def log(self, message: str) -> None: ...
+
+    def output(self, name: str, value: Any) -> None: ...
+
+    def cancelled(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     """A scaffolder action (Backstage's createTemplateAction): an id like "acme:notify".
 
-    `handler(context)` runs the step; `input_schema` (JSON Schema) is checked before the
-    task starts; both are listed on the actions page and in /api/scaffolder/v2/actions.
+    `handler(context)` runs the step (context: ActionContext) and may return a dict of
+    outputs; `input_schema` (JSON Schema) is checked before the task starts; both are
+    listed on the actions page and in /api/scaffolder/v2/actions.
     """
 
     id: str
     description: str
-    handler: Callable[[Any], Any]
+    handler: Callable[[ActionContext], dict[str, Any] | None]
     input_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
     output_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
     examples: tuple[dict[str, Any], ...] = ()

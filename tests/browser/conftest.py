@@ -15,6 +15,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -28,6 +29,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from catalog import ingest
 from catalog.config import clear_config_cache
 from catalog.models import IngestionRun
+from tests import kubefake
 from tests.browser.support import wait_for_ingestion
 from tests.liveserver import ROOT, LiveServer, runserver, server_environment
 
@@ -103,9 +105,17 @@ def portal_config(tmp_path_factory, readable_root: Path) -> Path:
     return path
 
 
+# --- Kubernetes plugin: fake clusters the session's server reads (test_kubernetes.py) ----------
+@pytest.fixture(scope="session")
+def kube_clusters() -> Iterator[dict[str, Any]]:
+    """Fake Kubernetes API servers prod and staging, and a dead cluster's URL."""
+    with kubefake.session_clusters() as clusters:
+        yield clusters
+
+
 @pytest.fixture(scope="session")
 def portal(
-    django_db_setup, django_db_blocker, tmp_path_factory, portal_config: Path
+    django_db_setup, django_db_blocker, tmp_path_factory, portal_config: Path, kube_clusters
 ) -> Iterator[LiveServer]:
     """A runserver on the test database, with the demo's guest sign-in on (and the demo's
     config, plus a scratch folder it may read: see portal_config)."""
@@ -118,6 +128,7 @@ def portal(
             # after it, and must not write to it between tests (work a page asks for, such
             # as a registration, still runs in the server).
             GREENROOM_EMBEDDED_SCHEDULER="false",
+            PORTAL_PLUGINS_CONFIG=kubefake.portal_plugins_config(kube_clusters),
         )
     log = tmp_path_factory.mktemp("portal") / "server.log"
     with runserver(env, log) as server:

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from portal.plugins import (
+    ActionContext,
     ActionSpec,
     Card,
     CatalogProcessor,
@@ -89,7 +90,7 @@ def collect_notes() -> list[SearchDocument]:
     ]
 
 
-def echo_action(context: Any) -> dict[str, Any]:
+def echo_action(context: ActionContext) -> dict[str, Any]:
     """Return the input message as output (a scaffolder action's handler)."""
     return {"echoed": context.input["message"]}
 
