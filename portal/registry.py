@@ -31,42 +31,22 @@ class NavItem:
     plugin: str = ""  # set by the plugin loader
 
 
-def _matches(contribution: Any, entity: Any) -> bool:
-    if contribution.kinds and entity.kind not in contribution.kinds:
-        return False
-    if contribution.types and entity.spec_type not in contribution.types:
-        return False
-    annotations = entity.body.get("metadata", {}).get("annotations") or {}
-    if contribution.any_annotations and not any(
-        name in annotations for name in contribution.any_annotations
-    ):
-        return False
-    return all(name in annotations for name in contribution.annotations)
-
-
 def _lowered(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(value.lower() for value in values)
 
 
-@dataclass(frozen=True)
-class EntityTab:
-    """A tab on entity pages, at /catalog/{ns}/{kind}/{name}/{path}.
+@dataclass(frozen=True, kw_only=True)
+class EntityMatch:
+    """Which entities a tab or card is shown for: kind in `kinds` (all when empty), spec.type
+    in `types` (all when empty), every annotation in `annotations` present, and at least one
+    of `any_annotations` (when given)."""
 
-    `render(request, entity)` returns the tab's HTML (a string, already safe). The tab is
-    shown for entities whose kind is in `kinds` (all when empty), whose spec.type is in
-    `types` (all when empty), that carry every annotation in `annotations` and at least one
-    of `any_annotations` (when given).
-    """
-
-    path: str
-    label: str
-    render: Callable[[HttpRequest, Any], str]
     kinds: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
     annotations: tuple[str, ...] = ()
-    any_annotations: tuple[str, ...] = ()  # shown when at least one of these is present
+    any_annotations: tuple[str, ...] = ()
     order: int = 100
-    plugin: str = ""
+    plugin: str = ""  # set by the plugin loader
 
     def __post_init__(self) -> None:
         # Entity rows hold kind and type lower-cased; "Component" in a plugin means the same.
@@ -76,13 +56,32 @@ class EntityTab:
         object.__setattr__(self, "any_annotations", tuple(self.any_annotations))
 
     def applies_to(self, entity: Any) -> bool:
-        """Return whether the tab is shown for this entity (a catalog Entity row)."""
-        return _matches(self, entity)
+        """Return whether it is shown for this entity (a catalog Entity row)."""
+        if self.kinds and entity.kind not in self.kinds:
+            return False
+        if self.types and entity.spec_type not in self.types:
+            return False
+        annotations = entity.body.get("metadata", {}).get("annotations") or {}
+        if self.any_annotations and not any(name in annotations for name in self.any_annotations):
+            return False
+        return all(name in annotations for name in self.annotations)
 
 
 @dataclass(frozen=True)
-class EntityCard:
-    """A card on an entity's Overview tab, shown for matching entities (as EntityTab).
+class EntityTab(EntityMatch):
+    """A tab on entity pages, at /catalog/{ns}/{kind}/{name}/{path}, for matching entities.
+
+    `render(request, entity)` returns the tab's HTML (a string, already safe).
+    """
+
+    path: str
+    label: str
+    render: Callable[[HttpRequest, Any], str]
+
+
+@dataclass(frozen=True)
+class EntityCard(EntityMatch):
+    """A card on an entity's Overview tab, for matching entities.
 
     `render(request, entity)` returns the card's body HTML (already safe), or "" to leave
     it out.
@@ -91,22 +90,6 @@ class EntityCard:
     key: str
     title: str
     render: Callable[[HttpRequest, Any], str]
-    kinds: tuple[str, ...] = ()
-    types: tuple[str, ...] = ()
-    annotations: tuple[str, ...] = ()
-    any_annotations: tuple[str, ...] = ()  # shown when at least one of these is present
-    order: int = 100
-    plugin: str = ""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "kinds", _lowered(tuple(self.kinds)))
-        object.__setattr__(self, "types", _lowered(tuple(self.types)))
-        object.__setattr__(self, "annotations", tuple(self.annotations))
-        object.__setattr__(self, "any_annotations", tuple(self.any_annotations))
-
-    def applies_to(self, entity: Any) -> bool:
-        """Return whether the card is shown for this entity."""
-        return _matches(self, entity)
 
 
 CARD_SLOTS = ("home", "settings")
