@@ -337,11 +337,6 @@ def owner_suggestions(term: str, limit: int = MAX_SUGGESTIONS) -> list[Entity]:
     return list(queryset.order_by("kind", "name")[:limit])
 
 
-def text_search_query(term: str) -> EntityQuery:
-    """Return a query for entities of any kind whose name, title or description has term."""
-    return EntityQuery(expr=None, order_field="metadata.name", text_search=term)
-
-
 def location_rows(locations: list[Location]) -> list[dict[str, Any]]:
     """Return each location with its latest ingestion run (two queries for the page)."""
     latest_ids = (

@@ -35,7 +35,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from catalog import readers
+from catalog import readers, search_documents
 from catalog.bulk import copy_rows, insert_rows, update_rows, upsert_rows
 from catalog.choices import (
     LocationOrigin,
@@ -176,6 +176,7 @@ def unregister_location(location: Location) -> int:
         doomed = Entity.objects.filter(location=location)
         refs = list(doomed.values_list("ref", flat=True))
         removed = doomed.delete_with_relations()
+        search_documents.remove_entities(refs)
         Entity.objects.filter(source__location=location).update(source=None)
         location.delete()
         _retry_conflicts(refs)
@@ -212,6 +213,7 @@ def delete_entity(entity: Entity) -> None:
         if entity.source_id is not None:
             Source.objects.filter(pk=entity.source_id).update(content_hash="")
         Entity.objects.filter(pk=entity.pk).delete_with_relations()
+        search_documents.remove_entities([entity.ref])
         # A change outside any run: move the catalog's version on (listing.catalog_version).
         Location.objects.filter(pk=entity.location_id).update(updated_at=timezone.now())
 
@@ -1392,12 +1394,16 @@ def finalize_run(run: IngestionRun) -> None:
             RunStatus.FAILED if failed else RunStatus.SUCCEEDED,
             failure="the location could not be read" if failed else "",
         )
+        search_documents.after_run(run)
         jitter = random.uniform(1.0, 1.5)
         Location.objects.filter(pk=location.pk).update(
             next_refresh_at=now + timedelta(seconds=config.refresh_interval_seconds * jitter)
         )
     if run.added or run.updated or run.removed or run.orphaned:
         _warm_catalog_pages()
+    from techdocs.scheduler import after_catalog_run  # late: techdocs imports the catalog
+
+    after_catalog_run(run)  # queue checks of the docs of entities this run changed
 
 
 def _warm_catalog_pages() -> None:
@@ -1459,6 +1465,7 @@ def _handle_orphans(
             queryset = Entity.objects.filter(pk__in=chunk)
             refs.extend(queryset.values_list("ref", flat=True))
             removed += queryset.delete_with_relations()
+        search_documents.remove_entities(refs)
         _retry_conflicts(refs)
         return removed
     rows = []

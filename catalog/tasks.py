@@ -41,3 +41,11 @@ def warm_catalog_pages_task() -> None:
 def schedule_refreshes_task() -> None:
     """Queue periodic refreshes of due locations (every few seconds, from beat)."""
     ingest.schedule_due_refreshes()
+
+
+@shared_task(**_RETRY)
+def index_run_for_search_task(run_id: int) -> None:
+    """Index the entities a finished run wrote. Safe to run twice (unchanged is skipped)."""
+    from catalog import search_documents
+
+    search_documents.index_run(run_id)

@@ -1,5 +1,6 @@
 """The catalog's pages, at Backstage's URLs (/catalog, /catalog/{namespace}/{kind}/{name},
-/api-docs, /catalog-import) so bookmarks and links from a Backstage install keep working."""
+/api-docs, /catalog-import) so bookmarks and links from a Backstage install keep working.
+/docs belongs to TechDocs (techdocs/urls.py)."""
 
 from django.urls import path
 
@@ -23,7 +24,5 @@ urlpatterns = [
     path("locations", views.location_list, name="location_list"),
     path("locations/<uuid:location_id>", views.location_row, name="location_row"),
     path("locations/<uuid:location_id>/refresh", views.refresh_location, name="refresh_location"),
-    path("docs", views.docs_home, name="docs_home"),
     path("create", views.create_home, name="create_home"),
-    path("search", views.search, name="search"),
 ]

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from catalog import browse, entity_page, graph, identity, ingest, lifecycle, listing
+from catalog import browse, entity_page, graph, identity, ingest, lifecycle
 from catalog.choices import LocationType
 from catalog.definitions import definition_context
 from catalog.models import Entity, EntityStar, EntityVisit, IngestionRun, Location
@@ -75,33 +75,9 @@ def api_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def docs_home(request: HttpRequest) -> HttpResponse:
-    """Documented entities: those with a TechDocs reference (the reader comes with TechDocs)."""
-    kind = request.GET.get("kind") or "component"
-    return _catalog_table(
-        request, kind=kind, title="Documentation", annotation="backstage.io/techdocs-ref"
-    )
-
-
-@require_GET
 def create_home(request: HttpRequest) -> HttpResponse:
     """Software templates in the catalog (running them comes with the scaffolder)."""
     return _catalog_table(request, kind="template", title="Create something new")
-
-
-@require_GET
-def search(request: HttpRequest) -> HttpResponse:
-    """Search the catalog by name, title and description (all kinds; the first 50 shown)."""
-    term = request.GET.get("q", "").strip()[:200]
-    results: list[Entity] = []
-    total = 0
-    if term:
-        query = browse.text_search_query(term)
-        total = listing.count(query)
-        results = list(listing.ordered(query.queryset(), query)[:50])
-    return render(
-        request, "catalog/search.html", {"search_term": term, "results": results, "total": total}
-    )
 
 
 @require_GET

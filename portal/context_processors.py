@@ -15,9 +15,9 @@ _CORE_NAV = [
     ("Home", "home", "home"),
     ("Catalog", "catalog:entity_list", "catalog"),
     ("APIs", "catalog:api_list", "api"),
-    ("Docs", "catalog:docs_home", "docs"),
+    ("Docs", "techdocs:docs_home", "docs"),
     ("Create…", "catalog:create_home", "create"),
-    ("Search", "catalog:search", "search"),
+    ("Search", "search", "search"),
 ]
 
 

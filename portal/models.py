@@ -88,3 +88,44 @@ class OnboardingLink(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SearchEntry(models.Model):
+    """One document in the search index: an entity, a docs page, a template, a plugin's item.
+
+    `type` is Backstage's document type ("software-catalog", "techdocs", "template", or a
+    collator's); `key` is stable and unique per type (an entity's ref, a page's path).
+    `kind`, `lifecycle`, `owner` and `namespace` are copied out of `fields` for the
+    filters. The full-text index lives beside the table, per database (migration 0003): a
+    generated tsvector column with a GIN index on PostgreSQL, an FTS5 table on SQLite.
+    Written only through `portal.search.index`.
+    """
+
+    type = models.CharField(max_length=100)
+    key = models.CharField(max_length=500)
+    title = models.CharField(max_length=500)
+    text = models.TextField(blank=True)
+    location = models.CharField(max_length=2000)
+    kind = models.CharField(max_length=63, blank=True)  # lower-cased, as entity refs
+    lifecycle = models.CharField(max_length=200, blank=True)
+    owner = models.CharField(max_length=255, blank=True)  # a full ref, lower-cased
+    namespace = models.CharField(max_length=63, blank=True)
+    fields = models.JSONField(default=dict, blank=True)
+    content_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("type", "key"), name="portal_search_type_key")
+        ]
+        # The filters narrow a full-text match; alone (no term) they list by title.
+        indexes = [
+            models.Index(fields=("type", "title"), name="portal_search_type_title"),
+            models.Index(fields=("kind", "title"), name="portal_search_kind_title"),
+            models.Index(fields=("owner",), name="portal_search_owner"),
+            models.Index(fields=("lifecycle",), name="portal_search_lifecycle"),
+        ]
+        verbose_name_plural = "search entries"
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.key}"

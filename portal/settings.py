@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.github",
     "portal",
     "catalog",
+    "techdocs",
 ]
 
 MIDDLEWARE = [
@@ -119,12 +120,27 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # (ingest-priority) before the others: new registrations never wait behind a periodic backlog.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"queue_order_strategy": "priority", "visibility_timeout": 3600}
 # Urgent work goes to "<queue>-priority" (portal.background.dispatch).
-CELERY_TASK_ROUTES = {"catalog.tasks.*": {"queue": "ingest"}}
+CELERY_TASK_ROUTES = {
+    "catalog.tasks.*": {"queue": "ingest"},
+    "techdocs.tasks.*": {"queue": "default"},
+}
 CELERY_BEAT_SCHEDULE = {
     "catalog-schedule-refreshes": {
         "task": "catalog.tasks.schedule_refreshes_task",
         "schedule": float(env_int("GREENROOM_SCHEDULER_TICK_SECONDS", 10)),
         "options": {"queue": "ingest-priority", "expires": 30},
+    },
+    # Plugins' search collators: each pass replaces a type's documents, skipping unchanged.
+    "search-refresh-collators": {
+        "task": "portal.tasks.refresh_search_collators_task",
+        "schedule": float(env_int("GREENROOM_SEARCH_COLLATOR_SECONDS", 600)),
+        "options": {"queue": "default", "expires": 600},
+    },
+    # TechDocs: check every documented entity's sources; build only what changed.
+    "techdocs-check-sites": {
+        "task": "techdocs.tasks.check_sites_task",
+        "schedule": float(env_int("GREENROOM_TECHDOCS_CHECK_SECONDS", 300)),
+        "options": {"queue": "default", "expires": 300},
     },
 }
 CELERY_TIMEZONE = "UTC"
@@ -163,6 +179,23 @@ CELERY_BEAT_SCHEDULE.update(_plugins.beat_schedule)
 GREENROOM_CONFIG = Path(
     env_str("GREENROOM_CONFIG", str(BASE_DIR / "config" / "greenroom.yaml"))
 ).resolve()
+
+# --- TechDocs ------------------------------------------------------------------------------
+# local: Greenroom builds docs with mkdocs; external: CI publishes (`manage.py techdocs publish`)
+# and Greenroom only serves what was published.
+GREENROOM_TECHDOCS_BUILDER = env_str("GREENROOM_TECHDOCS_BUILDER", "local")
+if GREENROOM_TECHDOCS_BUILDER not in {"local", "external"}:
+    raise ImproperlyConfigured("GREENROOM_TECHDOCS_BUILDER must be 'local' or 'external'")
+GREENROOM_TECHDOCS_BUILD_TIMEOUT = env_int("GREENROOM_TECHDOCS_BUILD_TIMEOUT", 120)
+# Where published sites live: a folder (default DATA_DIR/techdocs).
+GREENROOM_TECHDOCS_STORAGE = env_str("GREENROOM_TECHDOCS_STORAGE", "local")
+if GREENROOM_TECHDOCS_STORAGE not in {"local"}:
+    raise ImproperlyConfigured("GREENROOM_TECHDOCS_STORAGE must be 'local' (S3 is not built yet)")
+GREENROOM_TECHDOCS_DIR = Path(
+    env_str("GREENROOM_TECHDOCS_DIR", str(DATA_DIR / "techdocs"))
+).resolve()
+# Largest docs source (mkdocs.yml folder) a build copies, in bytes.
+GREENROOM_TECHDOCS_MAX_SOURCE_BYTES = env_int("GREENROOM_TECHDOCS_MAX_SOURCE_BYTES", 200_000_000)
 
 # --- The rest -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -266,6 +299,7 @@ LOGGING = {
     "loggers": {
         "catalog": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "portal": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "techdocs": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }
 

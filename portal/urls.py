@@ -18,9 +18,13 @@ urlpatterns = [
     path("settings", views.settings_page, name="settings"),
     path("settings/plugins", plugin_pages.plugins_page, name="plugins"),
     path("", include("catalog.urls")),
+    path("", include("techdocs.urls")),
+    path("", include("portal.search.urls")),
     # The OpenAPI description of every API route (JSON with ?format=json, else YAML).
     path("api/openapi", SpectacularAPIView.as_view(), name="openapi"),
     path("api/catalog/", include("catalog.api.urls")),
+    path("api/techdocs/", include("techdocs.api.urls")),
+    path("api/search/", include("portal.search.api_urls")),
 ]
 
 # Each enabled plugin's pages (its urls.py) at /plugins/<base_url>/ and API routes (its
